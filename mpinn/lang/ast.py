@@ -1,0 +1,192 @@
+"""The syntax tree of a .mp file: plain dataclasses, each node with its source span.
+
+Expressions are kept exactly as written; meaning (which names are fields, which operator
+needs which argument) is decided later, in :mod:`mpinn.symbolic`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .diagnostics import Span
+
+
+# --- expressions -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Num:
+    value: Fraction
+    span: Span
+
+
+@dataclass(frozen=True)
+class Name:
+    id: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str  # "-" or "+"
+    operand: object
+    span: Span
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # + - * / ^
+    left: object
+    right: object
+    span: Span
+
+
+@dataclass(frozen=True)
+class Vector:
+    items: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
+class Component:
+    base: object
+    name: str  # a coordinate name: J[x]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """`exact` or `manufactured` on the right-hand side of an equation or condition."""
+
+    word: str
+    span: Span
+
+
+# --- statements --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Ident:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ProblemStmt:
+    name: Ident
+    title: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class ParamStmt:
+    name: Ident
+    expr: object
+    span: Span
+
+
+@dataclass(frozen=True)
+class DomainStmt:
+    coords: tuple  # of Ident
+    intervals: tuple  # of (lo, hi) expressions
+    span: Span
+
+
+@dataclass(frozen=True)
+class TimeStmt:
+    coord: Ident
+    interval: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
+class FieldStmt:
+    names: tuple  # of Ident
+    span: Span
+
+
+@dataclass(frozen=True)
+class LetStmt:
+    name: Ident
+    expr: object
+    span: Span
+
+
+@dataclass(frozen=True)
+class ExactStmt:
+    name: Ident
+    expr: object
+    span: Span
+
+
+@dataclass(frozen=True)
+class PdeStmt:
+    name: Ident
+    lhs: object
+    rhs: object
+    span: Span
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One boundary selector item: ``x = 0`` (coord, value) or a name (value None)."""
+
+    name: Ident
+    value: object | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class BoundaryStmt:
+    name: Ident
+    pieces: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
+class Condition:
+    lhs: object
+    rhs: object
+    span: Span
+
+
+@dataclass(frozen=True)
+class BcStmt:
+    name: Ident
+    pieces: tuple
+    conditions: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
+class IcStmt:
+    name: Ident | None
+    time_coord: Ident | None
+    time_value: object | None
+    conditions: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
+class OutputStmt:
+    name: Ident
+    expr: object
+    span: Span
+
+
+@dataclass(frozen=True)
+class FeatureStmt:
+    name: Ident
+    expr: object
+    span: Span
+
+
+@dataclass
+class Module:
+    """A whole .mp file."""
+
+    statements: list = field(default_factory=list)

@@ -1,0 +1,296 @@
+"""Text → syntax tree. Lark parses with grammars/mpinn.lark; this module turns lark's tree
+into :mod:`mpinn.lang.ast` nodes and lark's exceptions into :class:`MpError`s.
+
+Guards against hostile input live here too: size, bracket nesting and tree depth are
+bounded before anything recursive touches the input.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import PatternStr
+
+from . import ast
+from .diagnostics import MpError, Span, did_you_mean
+
+MAX_SOURCE_BYTES = 256_000
+MAX_NESTING = 48  # brackets inside brackets
+MAX_DEPTH = 120  # operator/call nesting of one expression tree
+MAX_NUMBER_DIGITS = 400  # digits of one number literal
+MAX_NUMBER_EXPONENT = 400  # |e| in 1.5e-3 style literals
+
+STATEMENT_KEYWORDS = ("problem", "param", "domain", "time", "field", "let", "exact", "pde",
+                      "boundary", "bc", "ic", "output", "feature")
+
+_CHAR_HINTS = {
+    "_": "names start with a letter; names beginning with '_' are not part of the language",
+    ".": "a '.' is only allowed inside a number; there is no attribute access. "
+         "For a vector component write J[x]",
+    '"': "quoted text is only allowed as the title in 'problem NAME \"title\"'",
+    "'": "primes are not derivatives here: write dxx(u) or d(u, x, x)",
+    ";": "statements need no separator; start each one with its keyword",
+    "{": "use parentheses ( ) for grouping",
+    "@": "there is no '@' operator; use dot(a, b)",
+    "!": "there is no '!' operator",
+    "=": "conditions and equations have exactly one '='",
+}
+
+_TOKEN_WORDS = {"NAME": "a name", "NUMBER": "a number", "STRING": "a quoted title",
+                "$END": "end of file", "_POW": "'^'", "_TIMES": "'x'"}
+
+
+@lru_cache(maxsize=1)
+def grammar_text() -> str:
+    return resources.files("mpinn.grammars").joinpath("mpinn.lark").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True,
+                maybe_placeholders=True)
+
+
+def parse(source: str) -> ast.Module:
+    """Parse .mp source text into a :class:`ast.Module` or raise :class:`MpError`."""
+    if len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
+        raise MpError(f"file is larger than {MAX_SOURCE_BYTES // 1000} kB",
+                      hint="problem files are short descriptions; split generated data out")
+    _check_nesting(source)
+    try:
+        tree = _lark().parse(source)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, source) from None
+    _check_depth(tree)
+    return ast.Module([_statement(st) for st in tree.children])
+
+
+# --- guards ------------------------------------------------------------------------------
+def _check_nesting(source: str) -> None:
+    depth, line, col = 0, 1, 0
+    for ch in source:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+        elif ch in "([":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise MpError(f"brackets nested more than {MAX_NESTING} deep", Span(line, col),
+                              "simplify the expression or name parts of it with 'let'")
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+
+
+def _check_depth(tree: Tree) -> None:
+    for statement in tree.children:
+        stack = [(statement, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_DEPTH:
+                raise MpError(f"expression too deeply nested (more than {MAX_DEPTH} levels of "
+                              "operators and calls)", _span(statement),
+                              "split it into 'let' bindings; a chain a + b + c + ... counts "
+                              "one level per operator")
+            if isinstance(node, Tree):
+                stack.extend((child, depth + 1) for child in node.children)
+
+
+# --- syntax errors -----------------------------------------------------------------------
+def _describe(terminal: str) -> str:
+    if terminal in _TOKEN_WORDS:
+        return _TOKEN_WORDS[terminal]
+    try:
+        pattern = _lark().get_terminal(terminal).pattern
+    except KeyError:
+        return terminal.lower()
+    if isinstance(pattern, PatternStr):
+        return f"'{pattern.value}'"
+    return terminal.lower()
+
+
+_OPERATORS = {"'+'", "'-'", "'*'", "'/'", "'^'"}
+
+
+def _expected_text(expected) -> str:
+    words = sorted({_describe(t) for t in expected})
+    keywords = {f"'{k}'" for k in STATEMENT_KEYWORDS}
+    if keywords <= set(words):
+        rest = [w for w in words if w not in keywords and w != "end of file"]
+        words = rest + ["a new statement (problem, param, domain, field, let, pde, bc, ...)"]
+    if _OPERATORS <= set(words):
+        words = [w for w in words if w not in _OPERATORS]
+        words.insert(0, "an operator (+ - * / ^)")
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    if len(words) > 1:
+        return ", ".join(words[:-1]) + " or " + words[-1]
+    return words[0] if words else "nothing more"
+
+
+def _accepted(exc) -> set:
+    """The exact set of terminals the parser could take at the error (lalr's `expected`
+    merges lookaheads after default reductions)."""
+    try:
+        return set(exc.interactive_parser.accepts()) or set(exc.expected)
+    except Exception:  # noqa: BLE001 - best effort: fall back on lark's own set
+        return set(getattr(exc, "expected", ()) or ())
+
+
+def _syntax_error(exc: UnexpectedInput, source: str) -> MpError:
+    line, col = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
+    if isinstance(exc, UnexpectedCharacters):
+        ch = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else "?"
+        return MpError(f"unexpected character {ch!r}", Span(line, col),
+                       _CHAR_HINTS.get(ch, "expected " + _expected_text(exc.allowed)))
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken)
+                                          and exc.token.type == "$END"):
+        last = source.rstrip().splitlines() or [""]
+        expected = _expected_text(_accepted(exc) if isinstance(exc, UnexpectedToken)
+                                  else exc.expected)
+        return MpError("unexpected end of file", Span(len(last), len(last[-1]) + 1),
+                       f"the last statement is incomplete; expected {expected}")
+    assert isinstance(exc, UnexpectedToken)
+    tok = exc.token
+    accepted = _accepted(exc)
+    end = Span(line, col, line, col + len(str(tok)))
+    what = {"NAME": f"name '{tok}'", "NUMBER": f"number {tok}",
+            "STRING": f"text {tok}"}.get(tok.type, f"'{tok}'")
+    hint = "expected " + _expected_text(accepted)
+    new_statement = "PROBLEM" in accepted or any(_describe(t) == "'problem'" for t in accepted)
+    if tok.type in ("NAME", "NUMBER") and new_statement:
+        close = did_you_mean(str(tok), STATEMENT_KEYWORDS) if tok.type == "NAME" else None
+        hint = (close + " " if close else "") + \
+            "each statement starts with a keyword: " + ", ".join(STATEMENT_KEYWORDS)
+        if "STAR" in accepted:
+            hint += f"; if '{tok}' continues the expression before it, an operator is " \
+                    "missing (write 2*x, not 2 x)"
+    elif tok.type in ("NAME", "NUMBER") and "STAR" in accepted:
+        hint += f"; an operator is missing before '{tok}' (write 2*x, not 2 x)"
+    elif tok.type == "STRING":
+        hint = _CHAR_HINTS['"']
+    return MpError(f"unexpected {what}", end, hint)
+
+
+# --- tree → AST --------------------------------------------------------------------------
+def _span(node) -> Span:
+    if isinstance(node, Token):
+        return Span(node.line, node.column, node.end_line, node.end_column)
+    meta = node.meta
+    if getattr(meta, "empty", True):
+        return Span(1, 1)
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _ident(tok: Token) -> ast.Ident:
+    return ast.Ident(str(tok), _span(tok))
+
+
+def _number(tok: Token) -> Fraction:
+    """A number literal as an exact fraction, refusing literals too big to be physics.
+
+    ``Fraction("1e999999999")`` would build a billion-digit integer, and Python refuses
+    to convert strings of more than 4300 digits; both are caught here, before the work.
+    """
+    text = str(tok)
+    mantissa, _, exponent = text.lower().partition("e")
+    digits = len(mantissa.replace(".", ""))
+    if digits > MAX_NUMBER_DIGITS:
+        raise MpError(f"number literal with {digits} digits", _span(tok),
+                      f"numbers are limited to {MAX_NUMBER_DIGITS} digits")
+    exp_digits = exponent.lstrip("+-").lstrip("0")
+    if len(exp_digits) > 4 or int(exp_digits or "0") > MAX_NUMBER_EXPONENT:
+        shown = exponent if len(exponent) < 12 else exponent[:10] + "..."
+        raise MpError(f"number literal with exponent {shown} is out of range", _span(tok),
+                      f"exponents of literals are limited to +-{MAX_NUMBER_EXPONENT}; "
+                      "rescale the problem")
+    return Fraction(text)
+
+
+_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
+
+
+def _expr(node):
+    """Convert one expression subtree (depth already bounded by _check_depth)."""
+    span = _span(node)
+    kind = node.data
+    ch = node.children
+    if kind == "number":
+        return ast.Num(_number(ch[0]), span)
+    if kind == "name":
+        return ast.Name(str(ch[0]), span)
+    if kind == "call":
+        args = tuple(_expr(a) for a in ch[1:] if a is not None)
+        return ast.Call(str(ch[0]), args, span)
+    if kind in _BINARY:
+        return ast.Binary(_BINARY[kind], _expr(ch[0]), _expr(ch[1]), span)
+    if kind in ("neg", "pos"):
+        return ast.Unary("-" if kind == "neg" else "+", _expr(ch[0]), span)
+    if kind == "vector":
+        return ast.Vector(tuple(_expr(c) for c in ch), span)
+    if kind == "component":
+        return ast.Component(_expr(ch[0]), str(ch[1]), _span(ch[1]))
+    if kind == "rhs":
+        return _expr(ch[0])
+    if kind == "rhs_exact":
+        return ast.Keyword("exact", span)
+    if kind == "rhs_manufactured":
+        return ast.Keyword("manufactured", span)
+    raise AssertionError(f"unhandled expression node {kind}")  # grammar and parser disagree
+
+
+def _pieces(selector: Tree) -> tuple:
+    out = []
+    for piece in selector.children:
+        name = _ident(piece.children[0])
+        value = _expr(piece.children[1]) if piece.data == "coord_piece" else None
+        out.append(ast.Piece(name, value, _span(piece)))
+    return tuple(out)
+
+
+def _conditions(tree: Tree) -> tuple:
+    return tuple(ast.Condition(_expr(c.children[0]), _expr(c.children[1]), _span(c))
+                 for c in tree.children)
+
+
+def _interval(tree: Tree) -> tuple:
+    return (_expr(tree.children[0]), _expr(tree.children[1]))
+
+
+def _statement(st: Tree):
+    span, ch, kind = _span(st), st.children, st.data
+    if kind == "problem_stmt":
+        title = str(ch[1])[1:-1] if ch[1] is not None else None
+        return ast.ProblemStmt(_ident(ch[0]), title, span)
+    if kind == "param_stmt":
+        return ast.ParamStmt(_ident(ch[0]), _expr(ch[1]), span)
+    if kind == "domain_stmt":
+        coords = tuple(_ident(t) for t in ch[0].children)
+        return ast.DomainStmt(coords, tuple(_interval(t) for t in ch[1:]), span)
+    if kind == "time_stmt":
+        return ast.TimeStmt(_ident(ch[0]), _interval(ch[1]), span)
+    if kind == "field_stmt":
+        return ast.FieldStmt(tuple(_ident(t) for t in ch), span)
+    if kind == "let_stmt":
+        return ast.LetStmt(_ident(ch[0]), _expr(ch[1]), span)
+    if kind == "exact_stmt":
+        return ast.ExactStmt(_ident(ch[0]), _expr(ch[1]), span)
+    if kind == "pde_stmt":
+        return ast.PdeStmt(_ident(ch[0]), _expr(ch[1]), _expr(ch[2]), span)
+    if kind == "boundary_stmt":
+        return ast.BoundaryStmt(_ident(ch[0]), _pieces(ch[1]), span)
+    if kind == "bc_stmt":
+        return ast.BcStmt(_ident(ch[0]), _pieces(ch[1]), _conditions(ch[2]), span)
+    if kind == "ic_stmt":
+        name = _ident(ch[0]) if ch[0] is not None else None
+        coord = _ident(ch[1]) if ch[1] is not None else None
+        value = _expr(ch[2]) if ch[2] is not None else None
+        return ast.IcStmt(name, coord, value, _conditions(ch[3]), span)
+    if kind == "output_stmt":
+        return ast.OutputStmt(_ident(ch[0]), _expr(ch[1]), span)
+    if kind == "feature_stmt":
+        return ast.FeatureStmt(_ident(ch[0]), _expr(ch[1]), span)
+    raise AssertionError(f"unhandled statement {kind}")

@@ -1,0 +1,143 @@
+"""One network per field.
+
+Each field gets its own MLP (so the optimizer — and the block-diagonal Gauss–Newton theory —
+sees per-network, per-layer 2D weights). Inputs are the coordinates scaled to [-1, 1] over
+the domain box, optionally followed by Fourier features and by the problem's declared
+``feature`` inputs (e.g. boundary-layer coordinates exp(-(1 - y)/eps)); the raw output goes
+through the field's ``output`` transform (e.g. exp(net) for a log-concentration network).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import sympy as sp
+import torch
+from torch import nn
+
+from .compile import feature_program, output_transform
+from .geometry import Box
+from .symbolic import NET, Problem
+
+ACTIVATIONS = {
+    "tanh": nn.Tanh,
+    "sin": None,  # handled by Sine below
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "softplus": nn.Softplus,
+}
+
+
+class Sine(nn.Module):
+    def forward(self, x):
+        return torch.sin(x)
+
+
+def make_activation(name: str) -> nn.Module:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation '{name}'; known: {', '.join(ACTIVATIONS)}")
+    return Sine() if name == "sin" else ACTIVATIONS[name]()
+
+
+@dataclass
+class NetConfig:
+    """Architecture of one field's network."""
+
+    width: int = 64
+    depth: int = 3  # hidden layers
+    activation: str = "tanh"
+    fourier_features: int = 0  # number of random Fourier frequencies (0 = off)
+    fourier_sigma: float = 1.0
+
+
+class MLP(nn.Module):
+    """Plain fully connected network with an optional fixed Fourier-feature embedding."""
+
+    def __init__(self, in_dim: int, cfg: NetConfig, generator: torch.Generator):
+        super().__init__()
+        self.cfg = cfg
+        if cfg.fourier_features > 0:
+            freqs = torch.randn(in_dim, cfg.fourier_features, generator=generator)
+            self.register_buffer("fourier", freqs * cfg.fourier_sigma)
+            in_dim = 2 * cfg.fourier_features
+        else:
+            self.fourier = None
+        layers: list[nn.Module] = []
+        dims = [in_dim] + [cfg.width] * cfg.depth
+        for a, b in zip(dims[:-1], dims[1:]):
+            layers += [nn.Linear(a, b), make_activation(cfg.activation)]
+        layers.append(nn.Linear(dims[-1], 1))
+        self.layers = nn.Sequential(*layers)
+        for m in self.layers:
+            if isinstance(m, nn.Linear):  # Glorot, as customary for tanh PINNs
+                bound = math.sqrt(6.0 / (m.in_features + m.out_features))
+                with torch.no_grad():
+                    m.weight.uniform_(-bound, bound, generator=generator)
+                    m.bias.zero_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fourier is not None:
+            z = 2 * math.pi * x @ self.fourier
+            x = torch.cat([torch.cos(z), torch.sin(z)], dim=-1)
+        return self.layers(x).squeeze(-1)
+
+
+class FieldNets(nn.Module):
+    """``nets(points) -> {field: values [n]}``, one MLP per field."""
+
+    def __init__(self, problem: Problem, box: Box, params: dict, cfg: NetConfig,
+                 per_field: dict | None = None, seed: int = 0, normalize_inputs: bool = True):
+        super().__init__()
+        self.fields = tuple(problem.fields)
+        self.params = dict(params)
+        lo = list(box.lo) + ([box.time[1]] if box.time else [])
+        hi = list(box.hi) + ([box.time[2]] if box.time else [])
+        center = torch.tensor([(a + b) / 2 for a, b in zip(lo, hi)])
+        half = torch.tensor([(b - a) / 2 for a, b in zip(lo, hi)])
+        if not normalize_inputs:
+            center, half = torch.zeros_like(center), torch.ones_like(half)
+        self.register_buffer("center", center)
+        self.register_buffer("scale", half)
+        self.features = feature_program(problem)
+        n_in = len(lo) + len(problem.features)
+        generator = torch.Generator().manual_seed(seed)
+        per_field = per_field or {}
+        self.nets = nn.ModuleDict({
+            f: MLP(n_in, per_field.get(f, cfg), generator) for f in self.fields})
+        self.transforms = {f: output_transform(problem, f) for f in self.fields}
+        self.coords = problem.coords
+        self.param_symbols = tuple(problem.params)
+
+    def _env(self, points: torch.Tensor) -> dict:
+        env = {c: points[:, i] for i, c in enumerate(self.coords)}
+        env.update({sp.Symbol(p, real=True): v for p, v in self.params.items()})
+        return env
+
+    def inputs(self, points: torch.Tensor) -> torch.Tensor:
+        x = (points - self.center.to(points.dtype)) / self.scale.to(points.dtype)
+        if self.features is None:
+            return x
+        feats = self.features(self._env(points))
+        feats = [f if isinstance(f, torch.Tensor) else torch.full_like(points[:, 0], f)
+                 for f in feats]
+        return torch.cat([x, torch.stack(feats, dim=-1)], dim=-1)
+
+    def forward(self, points: torch.Tensor) -> dict:
+        x = self.inputs(points)
+        out = {}
+        env = None
+        for f in self.fields:
+            raw = self.nets[f](x)
+            transform = self.transforms[f]
+            if transform is not None:
+                if env is None:
+                    env = self._env(points)
+                value = transform({**env, NET: raw})[0]
+                raw = value if isinstance(value, torch.Tensor) else torch.full_like(raw, value)
+            out[f] = raw
+        return out
+
+    def param_groups(self) -> list:
+        """Parameters per network, for per-network diagnostics (NTK blocks)."""
+        return [list(self.nets[f].parameters()) for f in self.fields]

@@ -1,0 +1,118 @@
+"""Plots and tables, drawn from the files of a run directory (so `mpinn plot` can redraw).
+
+Line plots in 1D, heat maps in 2D (the last time slice for time-dependent problems; the
+middle z slice in 3D).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def read_history(path: Path) -> list:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def plot_history(history: list, out: Path) -> Path:
+    """Total and per-term losses (and L2 errors when present) against the step."""
+    steps = [float(r["step"]) for r in history]
+    cols = list(history[0]) if history else []
+    loss_cols = [c for c in cols if c.startswith("loss[")]
+    l2_cols = [c for c in cols if c.startswith("l2[")]
+    ncols = 2 if l2_cols else 1
+    fig, axes = plt.subplots(1, ncols, figsize=(6 * ncols, 4), squeeze=False)
+    ax = axes[0, 0]
+    ax.semilogy(steps, [float(r["loss"]) for r in history], "k", lw=2, label="weighted total")
+    for c in loss_cols:
+        ax.semilogy(steps, [float(r[c]) for r in history], lw=1, label=c[5:-1])
+    ax.set_xlabel("step"), ax.set_ylabel("mean squared residual"), ax.set_title("losses")
+    ax.legend(fontsize=7)
+    if l2_cols:
+        ax = axes[0, 1]
+        for c in l2_cols:
+            pts = [(s, float(r[c])) for s, r in zip(steps, history) if r.get(c) not in ("", None)]
+            if pts:
+                ax.semilogy(*zip(*pts), label=c[3:-1])
+        ax.set_xlabel("step"), ax.set_ylabel("relative L2 error"), ax.set_title("error")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = out / "loss.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _slice(arr: np.ndarray, ndim_space: int) -> np.ndarray:
+    """Reduce a grid array to 1D/2D for plotting: last time slice, middle z slice."""
+    while arr.ndim > max(ndim_space, 1) or arr.ndim > 2:
+        arr = arr[..., -1] if arr.ndim > ndim_space else arr[..., arr.shape[-1] // 2]
+    return arr
+
+
+def plot_fields(fields: dict, out: Path, space_names: list) -> list:
+    """Prediction vs exact/reference and the error, one PNG per field."""
+    paths = []
+    names = sorted(k[5:] for k in fields if k.startswith("pred_"))
+    dim = len(space_names)
+    axes_vals = [fields[f"axis_{n}"] for n in space_names]
+    for f in names:
+        pred = _slice(fields[f"pred_{f}"], dim)
+        ref = fields.get(f"exact_{f}")
+        ref = _slice(ref, dim) if ref is not None else None
+        if dim == 1:
+            fig, axs = plt.subplots(1, 2 if ref is not None else 1, figsize=(10, 3.5),
+                                    squeeze=False)
+            x = axes_vals[0]
+            axs[0, 0].plot(x, pred, label="PINN")
+            if ref is not None:
+                axs[0, 0].plot(x, ref, "--", label="exact/reference")
+                axs[0, 1].semilogy(x, np.abs(pred - ref) + 1e-300)
+                axs[0, 1].set_title(f"|error| of {f}"), axs[0, 1].set_xlabel(space_names[0])
+            axs[0, 0].set_title(f), axs[0, 0].set_xlabel(space_names[0]), axs[0, 0].legend()
+        else:
+            x, y = axes_vals[0], axes_vals[1]
+            panels = [("PINN", pred)]
+            if ref is not None:
+                panels += [("exact/reference", ref), ("error", pred - ref)]
+            fig, axs = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4),
+                                    squeeze=False)
+            for ax, (title, data) in zip(axs[0], panels):
+                im = ax.pcolormesh(x, y, data.T, shading="auto",
+                                   cmap="RdBu_r" if title == "error" else "viridis")
+                fig.colorbar(im, ax=ax)
+                ax.set_title(f"{f}: {title}"), ax.set_xlabel(space_names[0])
+                ax.set_ylabel(space_names[1]), ax.set_aspect("auto")
+        fig.tight_layout()
+        path = out / f"{f}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def plot_run(run_dir: str | Path) -> list:
+    """(Re)draw every plot of a run directory from its history.csv and fields.npz."""
+    run_dir = Path(run_dir)
+    out = run_dir / "plots"
+    out.mkdir(exist_ok=True)
+    paths = []
+    hist = run_dir / "history.csv"
+    if hist.is_file():
+        rows = read_history(hist)
+        if rows:
+            paths.append(plot_history(rows, out))
+    npz = run_dir / "fields.npz"
+    if npz.is_file():
+        with np.load(npz, allow_pickle=False) as data:
+            fields = {k: data[k] for k in data.files}
+        space = [str(s) for s in fields.get("space_names", [])]
+        paths += plot_fields(fields, out, space)
+    return paths

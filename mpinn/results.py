@@ -1,0 +1,104 @@
+"""A run directory: config.yaml, metrics.json, history.csv, fields.npz, model.pt, plots/.
+
+Everything machine-readable; model.pt holds only tensors and plain values so it loads with
+``torch.load(..., weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import __version__, config, report
+
+METRICS_KEYS = ("problem", "params", "optimizer", "balance", "steps", "seed", "wall_time_s",
+                "l2", "l2_mean", "final_losses")
+
+
+def default_run_dir(problem_name: str, root: str | Path = "runs") -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    return Path(root) / problem_name / stamp
+
+
+def save_model(path: Path, setup, step: int) -> None:
+    state = {
+        "format": "mpinn-model-1",
+        "step": int(step),
+        "fields": list(setup.problem.fields),
+        "params": {k: float(v) for k, v in setup.values.items()},
+        "nets": {k: v.detach().cpu() for k, v in setup.nets.state_dict().items()},
+    }
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def load_model(path: str | Path, nets) -> dict:
+    """Load a model.pt into FieldNets (safe: weights_only=True)."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    nets.load_state_dict(state["nets"])
+    return state
+
+
+def write_history(path: Path, history: list) -> None:
+    keys: list = []
+    for row in history:
+        keys += [k for k in row if k not in keys]
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def _clean(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_run(out: Path, setup, result, problem_path: str | Path | None) -> dict:
+    """Write every result file of a finished run; returns the metrics."""
+    from .train import grid_fields  # results depend on train, not the other way
+
+    out.mkdir(parents=True, exist_ok=True)
+    config.save(setup.cfg, out / "config.yaml")
+    if problem_path is not None:
+        shutil.copyfile(problem_path, out / "problem.mp")
+    write_history(out / "history.csv", result.history)
+    arrays, l2, kinds = grid_fields(setup)
+    arrays["space_names"] = np.array([s.name for s in setup.problem.space])
+    np.savez_compressed(out / "fields.npz", **arrays)
+    save_model(out / "model.pt", setup, result.steps_done)
+    known = [v for v in l2.values() if v is not None]
+    cfg = setup.cfg
+    metrics = {
+        "problem": setup.problem.name,
+        "problem_file": str(problem_path) if problem_path else None,
+        "params": setup.values,
+        "optimizer": cfg.optimizer.name,
+        "lr": cfg.optimizer.lr,
+        "balance": cfg.balance.name,
+        "steps": cfg.steps,
+        "steps_done": result.steps_done,
+        "seed": cfg.seed,
+        "dtype": cfg.dtype,
+        "device": cfg.device,
+        "wall_time_s": result.wall_time_s,
+        "l2": {k: _clean(v) for k, v in l2.items()},
+        "l2_kind": kinds,
+        "l2_mean": _clean(float(np.mean(known))) if known else None,
+        "final_losses": {k: _clean(v) for k, v in result.final_losses.items()},
+        "final_weights": result.final_weights,
+        "stopped": result.stopped,
+        "versions": {"mpinn": __version__, "torch": torch.__version__},
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    report.plot_run(out)
+    return metrics

@@ -1,0 +1,41 @@
+"""One solve run, end to end: problem file + resolved config → run directory + metrics.
+
+The CLI and the sweep both call :func:`solve`; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import results, train
+from .config import SolveConfig
+from .symbolic import Problem, load
+
+
+def solve(problem_path: str | Path, cfg: SolveConfig, out: str | Path, *,
+          problem: Problem | None = None, progress=None) -> dict:
+    """Train, write every result file into ``out`` and return the metrics.
+
+    ``progress``: optional object with ``update(step, info)``. A KeyboardInterrupt still
+    writes the results of the networks as they are, then propagates.
+    """
+    problem = problem or load(problem_path)
+    reference = None
+    if cfg.reference:
+        from .reference import load_reference
+
+        reference = load_reference(cfg.reference, problem_path)
+    setup = train.build(problem, cfg, reference=reference)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def checkpoint(step):
+        results.save_model(out / "model.pt", setup, step)
+
+    try:
+        result = train.train(setup, progress=progress, checkpoint=checkpoint)
+    except KeyboardInterrupt:
+        results.write_run(out, setup, train.TrainResult(stopped="interrupted by the user"),
+                          problem_path)
+        raise
+    return results.write_run(out, setup, result, problem_path)

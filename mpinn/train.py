@@ -1,0 +1,319 @@
+"""The training loop: sample points, evaluate residual terms, balance, step.
+
+:func:`build` assembles a :class:`Setup` (compiled program, networks, sampler, term groups)
+from a Problem and a SolveConfig; :func:`train` runs the optimizer schedule on it with a
+progress bar, a history, checkpoints and a NaN guard; :func:`evaluate` computes predictions
+and errors on the evaluation grid.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from . import geometry
+from .balance import make_balancer
+from .compile import ResidualProgram
+from .config import ConfigError, SolveConfig
+from .nets import FieldNets
+from .optim import make_lr_schedule, make_optimizer, needs_closure, parse_schedule
+from .symbolic import Problem
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+DEFAULT_GRID = {1: 1001, 2: 161, 3: 41}
+
+
+@dataclass
+class Group:
+    """Terms evaluated on the same points: the equations, one bc's faces, or the ic."""
+
+    kind: str  # "interior" | "faces" | "initial"
+    terms: list
+    faces: tuple = ()
+
+
+@dataclass
+class Setup:
+    problem: Problem
+    cfg: SolveConfig
+    values: dict  # parameter values
+    box: geometry.Box
+    program: ResidualProgram
+    nets: FieldNets
+    sampler: geometry.Sampler
+    groups: list
+    device: torch.device
+    dtype: torch.dtype
+    reference: object = None  # callable(points) -> {field: values} or None
+
+    @property
+    def term_names(self) -> list:
+        return [t for g in self.groups for t in g.terms]
+
+
+@dataclass
+class TrainResult:
+    history: list = field(default_factory=list)
+    steps_done: int = 0
+    wall_time_s: float = 0.0
+    stopped: str | None = None  # why training stopped early, or None
+    final_losses: dict = field(default_factory=dict)
+    final_weights: dict = field(default_factory=dict)
+
+
+def resolve_faces(problem: Problem, names) -> tuple:
+    """Face names for clustering: user boundaries, built-in side names or 'all'."""
+    box = problem.box()
+    faces = []
+    for name in names:
+        if name in problem.boundaries:
+            faces.extend(problem.boundaries[name])
+        elif name in ("all", "boundary"):
+            faces.extend(geometry.all_faces(box))
+        else:
+            try:
+                faces.append(geometry.face_by_name(box, name))
+            except ValueError as exc:
+                raise ConfigError(f"sampling.cluster: {exc}") from None
+    return tuple(dict.fromkeys(faces))
+
+
+def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
+    try:
+        values = problem.param_values(cfg.params)
+    except KeyError as exc:
+        raise ConfigError(exc.args[0]) from None
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    device = torch.device(cfg.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' requested but torch sees no CUDA device")
+    dtype = DTYPES[cfg.dtype]
+    box = problem.box(values)
+    program = ResidualProgram(problem)
+    nets = FieldNets(problem, box, values, cfg.net, per_field={f: cfg.net_for(f) for f in
+                                                                 problem.fields},
+                     seed=cfg.seed, normalize_inputs=cfg.normalize_inputs).to(device, dtype)
+    clusters = []
+    for item in cfg.sampling.cluster:
+        try:
+            clusters.append(geometry.Cluster(resolve_faces(problem, item["faces"]),
+                                             float(item["fraction"]), float(item["width"])))
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"sampling.cluster entries need faces, fraction and width: {exc}")
+    s = cfg.sampling
+    sampler = geometry.Sampler(box, n_interior=s.interior, n_boundary=s.boundary,
+                               n_initial=s.initial if box.time else 0, method=s.method, clusters=tuple(clusters),
+                               resample_every=s.resample_every, seed=cfg.seed, dtype=dtype)
+    groups = [Group("interior", [t.name for t in problem.equations])]
+    by_faces: dict = {}
+    for t in problem.conditions:
+        if t.kind == "bc":
+            by_faces.setdefault(t.faces, []).append(t.name)
+    groups += [Group("faces", names, faces) for faces, names in by_faces.items()]
+    initial = [t.name for t in problem.conditions if t.kind == "ic"]
+    if initial:
+        groups.append(Group("initial", initial))
+    return Setup(problem, cfg, values, box, program, nets, sampler, groups, device, dtype,
+                 reference)
+
+
+def _points(setup: Setup, group: Group, step: int):
+    if group.kind == "interior":
+        return setup.sampler.interior(step), None
+    if group.kind == "faces":
+        return setup.sampler.faces(group.faces, None, step)
+    return setup.sampler.initial(step), None
+
+
+def losses_at(setup: Setup, step: int) -> dict:
+    """Mean squared residual of every term, on the batch of ``step``."""
+    out = {}
+    for group in setup.groups:
+        points, normals = _points(setup, group, step)
+        points = points.to(setup.device)
+        normals = normals.to(setup.device) if normals is not None else None
+        res = setup.program.evaluate(setup.nets, points, group.terms, setup.values, normals)
+        out.update({name: (r ** 2).mean() for name, r in res.items()})
+    return out
+
+
+# --- evaluation --------------------------------------------------------------------------
+def eval_points(setup: Setup):
+    n = setup.cfg.eval.grid or DEFAULT_GRID[setup.box.dim]
+    n_time = 21 if setup.box.time else None
+    points, shape, axes = geometry.eval_grid(setup.box, n, n_time=n_time, dtype=setup.dtype)
+    return points.to(setup.device), shape, axes
+
+
+def predict(setup: Setup, points: torch.Tensor, chunk: int = 20000) -> dict:
+    outs = []
+    with torch.no_grad():
+        for i in range(0, points.shape[0], chunk):
+            outs.append({k: v.detach() for k, v in setup.nets(points[i:i + chunk]).items()})
+    return {f: torch.cat([o[f] for o in outs]) for f in setup.problem.fields}
+
+
+def truth(setup: Setup, points: torch.Tensor) -> dict:
+    """Exact solution (from the problem) or reference solution values at points."""
+    if setup.reference is not None:
+        return setup.reference(points)
+    with torch.no_grad():
+        return {k: v.detach() for k, v in setup.program.exact_values(points, setup.values).items()}
+
+
+def relative_l2(pred: dict, ref: dict) -> dict:
+    """Relative L2 per field; fields without a reference map to None.
+
+    A reference that is identically zero (e.g. v = 0 in a straight channel) has no relative
+    error; its value is the RMS error instead (see metrics.json ``l2_kind``).
+    """
+    out = {}
+    for f, p in pred.items():
+        if f not in ref:
+            out[f] = None
+            continue
+        r = ref[f].to(torch.float64)
+        p = p.to(torch.float64)
+        den = torch.linalg.vector_norm(r)
+        num = torch.linalg.vector_norm(p - r)
+        if den <= 1e-12 * math.sqrt(r.numel()):
+            out[f] = float(num / math.sqrt(r.numel()))
+        else:
+            out[f] = float(num / den)
+    return out
+
+
+def l2_kinds(ref: dict) -> dict:
+    return {f: ("absolute_rms" if float(torch.linalg.vector_norm(r.to(torch.float64)))
+                <= 1e-12 * math.sqrt(r.numel()) else "relative") for f, r in ref.items()}
+
+
+def current_l2(setup: Setup, points) -> dict:
+    ref = truth(setup, points)
+    if not ref:
+        return {}
+    pred = predict(setup, points)
+    return {f: v for f, v in relative_l2(pred, ref).items() if v is not None}
+
+
+# --- training ----------------------------------------------------------------------------
+def _finite(losses: dict) -> bool:
+    return all(torch.isfinite(v).item() for v in losses.values())
+
+
+def train(setup: Setup, progress=None, checkpoint=None) -> TrainResult:
+    """Run the optimizer schedule.
+
+    ``progress``: an object with ``update(step, info: dict)`` (the CLI's rich bar) or None.
+    ``checkpoint``: callable(step) that saves the model, or None.
+    """
+    cfg = setup.cfg
+    try:
+        phases = parse_schedule(cfg.optimizer.name)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    steps = cfg.steps
+    lbfgs_steps = min(cfg.optimizer.lbfgs_steps, steps) if len(phases) == 2 else 0
+    if len(phases) == 2 and lbfgs_steps == 0:
+        lbfgs_steps = max(1, steps // 10)
+    plan = [(phases[0], steps - lbfgs_steps)] + ([("lbfgs", lbfgs_steps)] if lbfgs_steps else [])
+    params = list(setup.nets.parameters())
+    balancer = make_balancer(cfg.balance.name, setup.term_names, alpha=cfg.balance.alpha,
+                             every=cfg.balance.every)
+    eval_pts = eval_points(setup)[0]
+    result = TrainResult()
+    last_good = copy.deepcopy(setup.nets.state_dict())
+    last_good_step = 0
+    l2: dict = {}
+    start = time.perf_counter()
+    step = 0
+    for name, n_steps in plan:
+        if n_steps <= 0:
+            continue
+        try:
+            options = dict(cfg.optimizer.options) if name != "lbfgs" else {}
+            optimizer = make_optimizer(name, params, lr=cfg.optimizer.lr if name != "lbfgs"
+                                       else 1.0, **options)
+        except ValueError as exc:
+            raise ConfigError(f"optimizer: {exc}") from None
+        schedule = None
+        if not needs_closure(optimizer):
+            schedule = make_lr_schedule(optimizer, warmup_steps=cfg.optimizer.warmup_steps,
+                                        decay_rate=cfg.optimizer.decay_rate,
+                                        decay_steps=cfg.optimizer.decay_steps)
+        fixed_step = step  # L-BFGS keeps one batch: line searches need a fixed objective
+        for _ in range(n_steps):
+            if needs_closure(optimizer):
+                def closure():
+                    optimizer.zero_grad()
+                    loss_ = balancer.combine(losses_at(setup, fixed_step))
+                    loss_.backward()
+                    return loss_
+                optimizer.step(closure)
+                losses = losses_at(setup, fixed_step)
+                total = balancer.combine(losses)
+            else:
+                losses = losses_at(setup, step)
+                balancer.maybe_update(step, losses, params)
+                total = balancer.combine(losses)
+                optimizer.zero_grad(set_to_none=True)
+                total.backward()
+            if not (_finite(losses) and torch.isfinite(total).item()):
+                setup.nets.load_state_dict(last_good)
+                result.stopped = (f"loss became non-finite at step {step}; restored the "
+                                  f"networks of step {last_good_step}")
+                break
+            if not needs_closure(optimizer):
+                optimizer.step()
+                schedule.step()
+            step += 1
+            log_now = step % max(cfg.log_every, 1) == 0 or step == steps
+            if (cfg.eval.every and step % cfg.eval.every == 0) or step == steps:
+                l2 = current_l2(setup, eval_pts)
+            if log_now:
+                last_good = copy.deepcopy(setup.nets.state_dict())
+                last_good_step = step
+                row = {"step": step, "time_s": time.perf_counter() - start,
+                       "optimizer": name, "lr": optimizer.param_groups[0]["lr"],
+                       "loss": float(total.detach())}
+                row.update({f"loss[{k}]": float(v) for k, v in losses.items()})
+                row.update({f"weight[{k}]": w for k, w in balancer.weights.items()})
+                row.update({f"l2[{k}]": v for k, v in l2.items()})
+                result.history.append(row)
+            if progress is not None:
+                progress.update(step, {"loss": float(total.detach()), "losses": losses, "l2": l2})
+            if checkpoint is not None and cfg.checkpoint_every and \
+                    step % cfg.checkpoint_every == 0:
+                checkpoint(step)
+        if result.stopped:
+            break
+    result.steps_done = step
+    result.wall_time_s = time.perf_counter() - start
+    result.final_losses = {k: float(v) for k, v in losses_at(setup, max(step - 1, 0)).items()} \
+        if steps else {k: float(v) for k, v in losses_at(setup, 0).items()}
+    result.final_weights = balancer.weights
+    return result
+
+
+def grid_fields(setup: Setup):
+    """Predictions and truth on the evaluation grid, as numpy arrays for fields.npz.
+
+    Returns ``(arrays, l2, l2_kind)``.
+    """
+    points, shape, axes = eval_points(setup)
+    pred = predict(setup, points)
+    ref = truth(setup, points)
+    out = {"points": points.cpu().double().numpy(), "shape": np.array(shape)}
+    for name, axis in zip(setup.box.columns, axes):
+        out[f"axis_{name}"] = np.asarray(axis, dtype=float)
+    for f, v in pred.items():
+        out[f"pred_{f}"] = v.cpu().double().numpy().reshape(shape)
+    for f, v in ref.items():
+        out[f"exact_{f}"] = v.cpu().double().numpy().reshape(shape)
+    return out, relative_l2(pred, ref) if ref else {f: None for f in pred}, l2_kinds(ref)
