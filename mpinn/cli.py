@@ -7,6 +7,7 @@ configuration or options) — reported as a diagnostic, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from importlib import resources
 from pathlib import Path
@@ -15,10 +16,11 @@ import yaml
 from rich.console import Console
 
 from . import __version__
-from .config import ConfigError
+from .config import ConfigError, SolveConfig
 from .lang.diagnostics import MpError
 
 DEFAULT_PROBLEM = "coupled_sym"
+CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(SolveConfig))
 
 
 class UsageError(Exception):
@@ -64,13 +66,13 @@ def overrides_from_args(args, problem) -> dict:
             raise UsageError(f"--set expects NAME=VALUE, got '{item}'")
         name, raw = item.split("=", 1)
         name, value = name.strip(), parse_value(raw.strip())
-        if "." in name:
+        if "." in name or (name not in problem.params and name in CONFIG_KEYS):
             data = set_dotted(data, name, value)
             continue
         if name not in problem.params:
             from .lang.diagnostics import did_you_mean
 
-            hint = did_you_mean(name, problem.params) or \
+            hint = did_you_mean(name, list(problem.params) + list(CONFIG_KEYS)) or \
                 f"parameters: {', '.join(problem.params) or 'none'}"
             raise UsageError(f"--set {name}: '{problem.name}' has no parameter '{name}' ({hint})")
         if not isinstance(value, (int, float)) or isinstance(value, bool):
@@ -261,16 +263,15 @@ def _register_optional() -> None:
 
 def main(argv=None) -> int:
     console = Console(stderr=False)
-    err = Console(stderr=True)
     _register_optional()
     try:
         args = make_parser().parse_args(argv)
         return args.run(args, console)
     except MpError as exc:
-        err.print(exc.format(), highlight=False, markup=False)
+        print(exc.format(), file=sys.stderr)  # plain: a wrapped line would misplace the caret
         return 2
     except (ConfigError, UsageError) as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
 
 

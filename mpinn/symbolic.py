@@ -17,7 +17,9 @@ Conventions of the IR:
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
@@ -31,6 +33,12 @@ from .lang.parser import parse
 
 MAX_DERIVATIVE_ORDER = 6
 MAX_EXPONENT = 1000
+MAX_NODES = 20_000  # tree size of any lowered expression (lets compose, so this is not
+#                    bounded by the parser's limits on one statement)
+MAX_HEIGHT = 100  # tree height of any lowered expression (sympy recurses on it)
+MAX_ARGS = 256  # terms of one sum, factors of one product (sympy's flattening is quadratic)
+MAX_SECONDS = 20.0  # wall-clock budget of one lowering: the last line of defence
+MAX_NUMBER_BITS = 1100  # exact rationals beyond ~1e330 are not physics
 NET = sp.Symbol("net", real=True)  # the raw network output inside `output` transforms
 
 FUNCTIONS: dict[str, Callable] = {
@@ -93,6 +101,7 @@ class Problem:
     boundaries: dict = field(default_factory=dict)  # user boundary name -> faces
     warnings: list = field(default_factory=list)
     source: str = ""
+    let_functions: dict = field(default_factory=dict)  # name -> (arg names, body source text)
 
     @property
     def coords(self) -> tuple:
@@ -142,12 +151,66 @@ def normal_symbols(space) -> tuple:
     return tuple(sp.Symbol(f"_n_{s.name}", real=True) for s in space)
 
 
+# Float evaluation of parameter expressions: a walk over the sympy tree with Python floats.
+# It cannot hang (no arbitrary precision: exp(exp(exp(1000))) overflows at once instead of
+# asking mpmath for a number with 10^434 digits) and it needs no parsing of any text.
+_FLOAT_FUNCS: dict = {
+    sp.sin: math.sin, sp.cos: math.cos, sp.tan: math.tan,
+    sp.asin: math.asin, sp.acos: math.acos, sp.atan: math.atan,
+    sp.exp: math.exp, sp.log: math.log,
+    sp.sinh: math.sinh, sp.cosh: math.cosh, sp.tanh: math.tanh,
+    sp.asinh: math.asinh, sp.acosh: math.acosh, sp.atanh: math.atanh,
+    sp.Abs: abs, sp.erf: math.erf,
+}
+
+
+def _float_of(expr, values: dict) -> float:
+    if isinstance(expr, sp.Symbol):
+        if expr.name not in values:
+            raise ValueError(f"'{expr.name}' has no numeric value here")
+        return float(values[expr.name])
+    if expr.is_infinite or expr is sp.nan:
+        raise ZeroDivisionError("infinite or undefined (division by zero, log(0), ...)")
+    if expr is sp.I:
+        raise ValueError("complex")
+    if expr.is_Rational:
+        return float(Fraction(int(expr.p), int(expr.q)))  # OverflowError beyond 1e308
+    if expr.is_Float or isinstance(expr, sp.NumberSymbol):
+        return float(expr)
+    if expr.is_Add:
+        return math.fsum(_float_of(a, values) for a in expr.args)
+    if expr.is_Mul:
+        out = 1.0
+        for a in expr.args:
+            out *= _float_of(a, values)
+        return out
+    if expr.is_Pow:
+        base, exponent = (_float_of(a, values) for a in expr.args)
+        out = base ** exponent
+        if isinstance(out, complex):
+            raise ValueError(f"{base:g}^{exponent:g} is not real")
+        return out
+    fn = _FLOAT_FUNCS.get(expr.func)
+    if fn is not None and len(expr.args) == 1:
+        return fn(_float_of(expr.args[0], values))
+    raise ValueError(f"{expr} has no numeric value")
+
+
 def _to_float(expr, values: dict) -> float:
-    subs = {sp.Symbol(k, real=True): v for k, v in values.items()}
-    val = complex(sp.sympify(expr).xreplace(subs).evalf(30))  # sympify of a sympy object
-    if val.imag or not math.isfinite(val.real):
-        raise ValueError(f"{expr} is not a finite real number")
-    return val.real
+    """The value of a parameter expression (a sympy object) at numeric parameter values."""
+    try:
+        val = _float_of(expr, values)
+    except OverflowError:
+        raise ValueError("it overflows (beyond 1e308)") from None
+    except ZeroDivisionError as exc:
+        raise ValueError(f"it is {exc or 'a division by zero'}") from None
+    except RecursionError:
+        raise ValueError("it is nested too deeply") from None
+    except ValueError as exc:
+        raise ValueError(f"it is not a real number: {exc}") from None
+    if not math.isfinite(val):
+        raise ValueError("it is not finite")
+    return val
 
 
 # --- public entry points -----------------------------------------------------------------
@@ -224,6 +287,11 @@ class _Lowering:
         self.conditions: list[Term] = []
         self.warnings: list[MpError] = []
         self.term_names: dict[str, Span] = {}
+        self._sizes: dict = {}  # memo of _measure
+        self.locals: list = []  # argument bindings while a let function body is lowered
+        self.let_funcs: dict = {}  # name -> LetStmt with params
+        self.let_functions: dict = {}  # name -> (argument names, body text), for display
+        self.started = time.monotonic()
 
     # ---- driver
     def run(self, module: ast.Module) -> Problem:
@@ -248,7 +316,8 @@ class _Lowering:
             params=dict(self.params), fields=tuple(self.fields), funcs=dict(self.funcs),
             exact=dict(self.exact), equations=self.equations, conditions=self.conditions,
             outputs=dict(self.outputs), features=dict(self.features), lets=dict(self.lets),
-            boundaries=dict(self.boundaries), source=self.source)
+            boundaries=dict(self.boundaries), source=self.source,
+            let_functions=dict(self.let_functions))
         self._warn(problem)
         return problem
 
@@ -323,7 +392,7 @@ class _Lowering:
                 _to_float(expr, {**self._param_values(), })
             except (ValueError, TypeError) as exc:
                 self.names.pop(st.name.name)
-                raise MpError(f"parameter '{st.name.name}' has no finite real value ({exc})",
+                raise MpError(f"parameter '{st.name.name}' has no finite real value: {exc}",
                               st.expr.span, "check for division by zero or overflow") from None
             self.params[par.name] = par
         elif isinstance(st, ast.DomainStmt):
@@ -336,6 +405,9 @@ class _Lowering:
                 self.fields.append(ident.name)
                 self.field_spans[ident.name] = ident.span
                 self.funcs[ident.name] = None  # bound once all coordinates are known
+        elif isinstance(st, ast.LetStmt) and st.params:
+            self._need_domain(st)
+            self._let_function(st)
         elif isinstance(st, ast.LetStmt):
             self._need_domain(st)
             value = self.expr(st.expr, LET_SCOPE)
@@ -377,6 +449,59 @@ class _Lowering:
         else:  # pragma: no cover - parser and lowering disagree
             raise AssertionError(type(st))
 
+    def _let_function(self, st: ast.LetStmt) -> None:
+        """`let G(d) = body`: a named formula with arguments, expanded at each call (the
+        arguments are lowered first and bound to d while the body is lowered again, so
+        derivatives inside the body act on the actual arguments)."""
+        seen = set()
+        for ident in st.params:
+            if ident.name in seen:
+                raise MpError(f"argument '{ident.name}' is listed twice", ident.span)
+            if ident.name in self.names or ident.name in CONSTANTS or \
+                    ident.name in KEYWORDS:
+                raise MpError(f"argument name '{ident.name}' is already taken", ident.span,
+                              "argument names of a let function must be new names")
+            seen.add(ident.name)
+        probe = {i.name: sp.Dummy(i.name, real=True) for i in st.params}
+        self.locals.append(probe)
+        try:
+            body = self._scalar(self.expr(st.expr, LET_SCOPE), st.expr)  # checked once now
+        finally:
+            self.locals.pop()
+        self._define(st.name, "let function")
+        self.let_funcs[st.name.name] = st
+        self.let_functions[st.name.name] = (tuple(i.name for i in st.params),
+                                            self._text(st.expr.span) or str(body))
+
+    def _text(self, span: Span) -> str:
+        """The source text of a span (single- or multi-line), whitespace collapsed."""
+        lines = self.source.splitlines()
+        if not span or span.end_line is None or not 1 <= span.line <= span.end_line <= len(lines):
+            return ""
+        if span.line == span.end_line:
+            text = lines[span.line - 1][span.column - 1:span.end_column - 1]
+        else:
+            text = "\n".join([lines[span.line - 1][span.column - 1:]]
+                             + lines[span.line:span.end_line - 1]
+                             + [lines[span.end_line - 1][:span.end_column - 1]])
+        return " ".join(" ".join(l.split("#")[0] for l in text.splitlines()).split())
+
+    def _apply_let_function(self, node: ast.Call, scope):
+        st = self.let_funcs[node.func]
+        if len(node.args) != len(st.params):
+            n = len(st.params)
+            raise MpError(f"{node.func}() takes {n} argument{'s' if n != 1 else ''}, "
+                          f"got {len(node.args)}", node.span,
+                          f"defined on line {st.span.line}: {node.func}("
+                          + ", ".join(i.name for i in st.params) + ")")
+        bound = {i.name: self._scalar(self.expr(a, scope), a)
+                 for i, a in zip(st.params, node.args)}
+        self.locals.append(bound)
+        try:
+            return self.expr(st.expr, scope)
+        finally:
+            self.locals.pop()
+
     def _param_values(self) -> dict:
         values = {}
         for name, par in self.params.items():
@@ -395,7 +520,7 @@ class _Lowering:
         try:
             a, b = _to_float(lo, vals), _to_float(hi, vals)
         except ValueError as exc:
-            raise MpError(f"interval bound is not a finite number ({exc})", span) from None
+            raise MpError(f"interval bound is not a finite number: {exc}", span) from None
         if not a < b:
             raise MpError(f"empty interval [{a:g}, {b:g}]", span,
                           "the lower bound must be smaller than the upper bound")
@@ -472,11 +597,14 @@ class _Lowering:
         axis = coord_names.index(name)
         value = self._scalar(self.expr(piece.value, PARAM_SCOPE), piece.value)
         vals = self._param_values()
-        v = _to_float(value, vals)
+        try:
+            v = _to_float(value, vals)
+        except ValueError as exc:
+            raise MpError(f"selector value is not a finite number: {exc}",
+                          piece.value.span) from None
         lo, hi = (_to_float(b, vals) for b in self.bounds[axis])
         for side, (sym_b, num_b) in enumerate(zip(self.bounds[axis], (lo, hi))):
-            if sp.simplify(value - sym_b) == 0 or math.isclose(v, num_b, rel_tol=1e-12,
-                                                               abs_tol=1e-12):
+            if value == sym_b or math.isclose(v, num_b, rel_tol=1e-12, abs_tol=1e-12):
                 return (Face(axis, side),)
         raise MpError(f"selector '{name} = {v:g}' matches no boundary", piece.span,
                       f"the boundary pieces on this axis are {name} = {lo:g} and {name} = {hi:g}")
@@ -579,10 +707,22 @@ class _Lowering:
             raise MpError(f"'{keyword.word}' needs an exact solution for "
                           f"{', '.join(repr(m) for m in missing)}", keyword.span,
                           f"add 'exact {missing[0]} = ...' to the problem")
-        subs = {self._func(f): self.exact[f] for f in fields}
+        return self._substitute_exact(lhs, fields, keyword)
+
+    def _substitute_exact(self, lhs, fields, node):
+        """Replace each field and each derivative of a field by the exact solution and its
+        derivative (computed by the guarded _diff, not by an unbounded doit())."""
         if _is_vector(lhs):
-            return lhs.applyfunc(lambda c: c.subs(subs).doit())
-        return lhs.subs(subs).doit()
+            return lhs.applyfunc(lambda c: self._substitute_exact(c, fields, node))
+        funcs = {self._func(f): self.exact[f] for f in fields}
+        repl = dict(funcs)
+        for der in lhs.atoms(sp.Derivative):
+            if der.expr in funcs:
+                coords = [v for v, n in der.variable_count for _ in range(int(n))]
+                repl[der] = self._diff(funcs[der.expr], coords, node)
+        value = lhs.xreplace(repl)
+        self._check_size(value, node)
+        return value
 
     def _fields_in(self, expr) -> tuple:
         present = {f.func.__name__ for f in expr.atoms(sp.core.function.AppliedUndef)}
@@ -623,6 +763,70 @@ class _Lowering:
         return value
 
     def expr(self, node, scope: _Scope):
+        """Lower one expression node; every intermediate result is size-checked, so a file
+        cannot make sympy build (or differentiate) an astronomically large expression."""
+        value = self._expr(node, scope)
+        self._check_size(value, node)
+        return value
+
+    def _measure(self, expr) -> tuple:
+        """(tree size, tree height) of a sympy expression, memoised over shared subtrees:
+        linear in the number of distinct subexpressions even when the tree is exponential."""
+        memo = self._sizes
+        hit = memo.get(expr)
+        if hit is not None:
+            return hit
+        size, height = 1, 1
+        for arg in expr.args:
+            s_, h_ = self._measure(arg)
+            size += s_
+            height = max(height, h_ + 1)
+        memo[expr] = (size, height)
+        return size, height
+
+    def _check_size(self, value, node) -> None:
+        items = list(value) if _is_vector(value) else [value]
+        if time.monotonic() - self.started > MAX_SECONDS:
+            raise MpError(f"this file takes too long to lower (more than {MAX_SECONDS:g} s)",
+                          node.span, "simplify the formulas")
+        for item in items:
+            if len(item.args) > MAX_ARGS:
+                raise MpError(f"a sum or product of {len(item.args)} terms (the limit is "
+                              f"{MAX_ARGS})", node.span, "simplify the formulas")
+            if item.is_Rational and max(abs(int(item.p)).bit_length(),
+                                        int(item.q).bit_length()) > MAX_NUMBER_BITS:
+                raise MpError("number too large (beyond 1e330)", node.span,
+                              "rescale the problem")
+            size, height = self._measure(item)
+            if size > MAX_NODES:
+                raise MpError(f"expression too large ({size} terms and factors, the limit is "
+                              f"{MAX_NODES})", node.span,
+                              "a 'let' that uses another let twice doubles in size; "
+                              "simplify the formulas")
+            if height > MAX_HEIGHT:
+                raise MpError(f"expression nested {height} levels deep (the limit is "
+                              f"{MAX_HEIGHT})", node.span,
+                              "chains of 'let' bindings nest; simplify the formulas")
+
+    def _diff_size(self, expr, memo) -> int:
+        """An upper estimate of the tree size of d(expr)/dx (product and chain rules)."""
+        hit = memo.get(expr)
+        if hit is not None:
+            return hit
+        if not expr.args or isinstance(expr, (sp.Derivative, sp.core.function.AppliedUndef)):
+            out = 2
+        elif expr.is_Add:
+            out = 1 + sum(self._diff_size(a, memo) for a in expr.args)
+        elif expr.is_Mul:
+            size = self._measure(expr)[0]
+            out = 1 + sum(size - self._measure(a)[0] + self._diff_size(a, memo) + 1
+                          for a in expr.args)
+        else:  # Pow and functions: f'(args) * d(args)
+            out = 2 * self._measure(expr)[0] + sum(self._diff_size(a, memo) for a in expr.args)
+        memo[expr] = out
+        return out
+
+    def _expr(self, node, scope: _Scope):
         if isinstance(node, ast.Num):
             return sp.Rational(node.value.numerator, node.value.denominator)
         if isinstance(node, ast.Name):
@@ -655,7 +859,55 @@ class _Lowering:
                           node.span)
         raise AssertionError(type(node))  # pragma: no cover
 
+    def _chain(self, node: ast.Binary, ops: str) -> tuple:
+        """A left-recursive chain a + b - c + ... as (first operand, [(op, operand, node)])."""
+        links = []
+        while isinstance(node, ast.Binary) and node.op in ops:
+            links.append((node.op, node.right, node))
+            node = node.left
+        return node, links[::-1]
+
+    def _sum_chain(self, node: ast.Binary, scope):
+        """A whole chain of + and - in one sympy Add (building it pairwise is quadratic)."""
+        first, links = self._chain(node, "+-")
+        a = self.expr(first, scope)
+        terms = [a]
+        for op, right, link in links:
+            b = self.expr(right, scope)
+            if _is_vector(a) != _is_vector(b):
+                raise MpError(f"cannot {'add' if op == '+' else 'subtract'} a vector and "
+                              "a scalar", link.span, "both sides of + and - must be vectors "
+                              "of the same size, or both scalars")
+            if _is_vector(a) and a.shape != b.shape:
+                raise MpError(f"vector sizes differ: {a.shape[0]} and {b.shape[0]}", link.span)
+            terms.append(b if op == "+" else -b)
+        if _is_vector(a):
+            return sp.Matrix([sp.Add(*[t[i] for t in terms]) for i in range(a.shape[0])])
+        return sp.Add(*terms)
+
+    def _product_chain(self, node: ast.Binary, scope):
+        """A whole chain of * in one sympy Mul; at most one factor may be a vector."""
+        first, links = self._chain(node, "*")
+        factors = [self.expr(first, scope)]
+        vector = factors[0] if _is_vector(factors[0]) else None
+        scalars = [] if vector is not None else [factors[0]]
+        for _, right, link in links:
+            b = self.expr(right, scope)
+            if _is_vector(b):
+                if vector is not None:
+                    raise MpError("product of two vectors", link.span,
+                                  "use dot(a, b) for the scalar product")
+                vector = b
+            else:
+                scalars.append(b)
+        scalar = sp.Mul(*scalars)
+        return vector * scalar if vector is not None else scalar
+
     def _binary(self, node: ast.Binary, scope):
+        if node.op in "+-":
+            return self._sum_chain(node, scope)
+        if node.op == "*":
+            return self._product_chain(node, scope)
         a = self.expr(node.left, scope)
         b = self.expr(node.right, scope)
         va, vb = _is_vector(a), _is_vector(b)
@@ -683,7 +935,21 @@ class _Lowering:
             raise MpError("powers of vectors are not defined", node.span,
                           "use dot(a, a) for a squared length")
         self._check_power(a, b, node)
-        return a ** b
+        return self._constant_ok(a ** b, node)
+
+    def _constant_ok(self, value, node):
+        """A constant (no symbols) must be a finite real number that fits a float: sympy
+        would otherwise carry exp(exp(exp(1000))) along and choke on it later (printing,
+        code generation), and a complex or infinite constant is never intended."""
+        if value.is_Rational or value.free_symbols:
+            return value
+        try:
+            _to_float(value, {})
+        except ValueError as exc:
+            raise MpError(f"this constant has no finite real value: {exc}", node.span,
+                          "check the arguments (overflow beyond 1e308, division by zero, "
+                          "log or sqrt of a negative number)") from None
+        return value
 
     def _check_power(self, base, exponent, node) -> None:
         if exponent.is_Number:
@@ -709,6 +975,12 @@ class _Lowering:
                 raise MpError(f"the boundary normal is not available in {scope.what}",
                               node.span, "use it in boundary conditions")
             return sp.Matrix(normal_symbols(self.space))
+        for frame in reversed(self.locals):
+            if name in frame:
+                return frame[name]
+        if name in self.let_funcs:
+            raise MpError(f"'{name}' is a let function and needs arguments", node.span,
+                          f"write {name}(...)")
         if name not in self.names:
             if name in FUNCTIONS or name in OPERATORS or self._shorthand(name):
                 raise MpError(f"'{name}' is a function and needs arguments", node.span,
@@ -752,13 +1024,17 @@ class _Lowering:
 
     def _call(self, node: ast.Call, scope: _Scope):
         name = node.func
+        if name in self.let_funcs:
+            return self._apply_let_function(node, scope)
         if name in self.names:
-            raise MpError(f"'{name}' is a {self.names[name][0]}, not a function", node.span)
+            raise MpError(f"'{name}' is a {self.names[name][0]}, not a function", node.span,
+                          "only functions and operators are called with (...); "
+                          "write a product as a*(b)")
         if name in FUNCTIONS:
             if len(node.args) != 1:
                 raise MpError(f"{name}() takes 1 argument, got {len(node.args)}", node.span)
             arg = self._scalar(self.expr(node.args[0], scope), node.args[0])
-            return FUNCTIONS[name](arg)
+            return self._constant_ok(FUNCTIONS[name](arg), node)
         if name in OPERATORS:
             op = OPERATORS[name]
             n = len(node.args)
@@ -801,8 +1077,15 @@ class _Lowering:
             raise MpError(f"derivative of order {len(coords)} is too high", node.span,
                           f"orders up to {MAX_DERIVATIVE_ORDER} are supported")
         if _is_vector(value):
-            return value.applyfunc(lambda c: sp.diff(c, *coords))
-        return sp.diff(value, *coords)
+            return value.applyfunc(lambda c: self._diff(c, coords, node))
+        for coord in coords:  # one order at a time, estimating the size before each step
+            if self._diff_size(value, {}) > 4 * MAX_NODES:
+                raise MpError("this derivative would be too large an expression", node.span,
+                              "differentiate a simpler expression (derivatives of long "
+                              "products and deep compositions grow fast)")
+            value = sp.diff(value, coord)
+            self._check_size(value, node)
+        return value
 
 
 @dataclass(frozen=True)

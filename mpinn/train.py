@@ -273,18 +273,20 @@ def train(setup: Setup, progress=None, checkpoint=None) -> TrainResult:
                 optimizer.step()
                 schedule.step()
             step += 1
-            log_now = step % max(cfg.log_every, 1) == 0 or step == steps
-            if (cfg.eval.every and step % cfg.eval.every == 0) or step == steps:
+            fresh_l2 = (cfg.eval.every and step % cfg.eval.every == 0) or step == steps
+            if fresh_l2:
                 l2 = current_l2(setup, eval_pts)
+            log_now = step % max(cfg.log_every, 1) == 0 or step == steps or fresh_l2
             if log_now:
                 last_good = copy.deepcopy(setup.nets.state_dict())
                 last_good_step = step
                 row = {"step": step, "time_s": time.perf_counter() - start,
                        "optimizer": name, "lr": optimizer.param_groups[0]["lr"],
                        "loss": float(total.detach())}
-                row.update({f"loss[{k}]": float(v) for k, v in losses.items()})
+                row.update({f"loss[{k}]": float(v.detach()) for k, v in losses.items()})
                 row.update({f"weight[{k}]": w for k, w in balancer.weights.items()})
-                row.update({f"l2[{k}]": v for k, v in l2.items()})
+                if fresh_l2:
+                    row.update({f"l2[{k}]": v for k, v in l2.items()})
                 result.history.append(row)
             if progress is not None:
                 progress.update(step, {"loss": float(total.detach()), "losses": losses, "l2": l2})
@@ -295,8 +297,8 @@ def train(setup: Setup, progress=None, checkpoint=None) -> TrainResult:
             break
     result.steps_done = step
     result.wall_time_s = time.perf_counter() - start
-    result.final_losses = {k: float(v) for k, v in losses_at(setup, max(step - 1, 0)).items()} \
-        if steps else {k: float(v) for k, v in losses_at(setup, 0).items()}
+    result.final_losses = {k: float(v.detach())
+                           for k, v in losses_at(setup, max(step - 1, 0)).items()}
     result.final_weights = balancer.weights
     return result
 

@@ -114,6 +114,7 @@ class LetStmt:
     name: Ident
     expr: object
     span: Span
+    params: tuple = ()  # of Ident: `let G(d) = ...` defines a function of d
 
 
 @dataclass(frozen=True)

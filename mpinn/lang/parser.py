@@ -7,6 +7,7 @@ bounded before anything recursive touches the input.
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
@@ -18,9 +19,10 @@ from lark.lexer import PatternStr
 from . import ast
 from .diagnostics import MpError, Span, did_you_mean
 
-MAX_SOURCE_BYTES = 256_000
+MAX_SOURCE_BYTES = 64_000  # problem files are descriptions: eof2d.mp is under 4 kB
 MAX_NESTING = 48  # brackets inside brackets
 MAX_DEPTH = 120  # operator/call nesting of one expression tree
+MAX_OPERATORS = 2000  # + - * / ^ in one statement
 MAX_NUMBER_DIGITS = 400  # digits of one number literal
 MAX_NUMBER_EXPONENT = 400  # |e| in 1.5e-3 style literals
 
@@ -41,7 +43,9 @@ _CHAR_HINTS = {
 }
 
 _TOKEN_WORDS = {"NAME": "a name", "NUMBER": "a number", "STRING": "a quoted title",
-                "$END": "end of file", "_POW": "'^'", "_TIMES": "'x'"}
+                "$END": "end of file", "_POW": "'^'", "_TIMES": "'x'",
+                **{f"_{w.upper()}": f"'{w}'" for w in STATEMENT_KEYWORDS
+                   + ("in", "on", "or", "manufactured")}}
 
 
 @lru_cache(maxsize=1)
@@ -58,9 +62,11 @@ def _lark() -> Lark:
 def parse(source: str) -> ast.Module:
     """Parse .mp source text into a :class:`ast.Module` or raise :class:`MpError`."""
     if len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
-        raise MpError(f"file is larger than {MAX_SOURCE_BYTES // 1000} kB",
+        line = source[:MAX_SOURCE_BYTES].count("\n") + 1
+        raise MpError(f"file is larger than {MAX_SOURCE_BYTES // 1000} kB", Span(line, 1),
                       hint="problem files are short descriptions; split generated data out")
     _check_nesting(source)
+    _check_statement_length(source)
     try:
         tree = _lark().parse(source)
     except UnexpectedInput as exc:
@@ -83,6 +89,26 @@ def _check_nesting(source: str) -> None:
                               "simplify the expression or name parts of it with 'let'")
         elif ch in ")]":
             depth = max(0, depth - 1)
+
+
+_STATEMENT_START = re.compile(r"\b(?:" + "|".join(STATEMENT_KEYWORDS) + r")\b")
+_OPERATOR = re.compile(r"\*\*|[-+*/^]")
+
+
+def _check_statement_length(source: str) -> None:
+    """Refuse absurdly long statements before lark builds a tree for them (parsing 30 kB
+    of `1+1+...` takes seconds and ends in a depth error anyway)."""
+    starts = [m.start() for m in _STATEMENT_START.finditer(source)] + [len(source)]
+    if starts[0] != 0:
+        starts.insert(0, 0)
+    for begin, end in zip(starts, starts[1:]):
+        chunk = source[begin:end]
+        count = len(_OPERATOR.findall(chunk))
+        if count > MAX_OPERATORS:
+            line = source.count("\n", 0, begin) + 1
+            col = begin - (source.rfind("\n", 0, begin) + 1) + 1
+            raise MpError(f"statement with {count} operators (the limit is {MAX_OPERATORS})",
+                          Span(line, col), "split it into 'let' bindings")
 
 
 def _check_depth(tree: Tree) -> None:
@@ -160,7 +186,7 @@ def _syntax_error(exc: UnexpectedInput, source: str) -> MpError:
     what = {"NAME": f"name '{tok}'", "NUMBER": f"number {tok}",
             "STRING": f"text {tok}"}.get(tok.type, f"'{tok}'")
     hint = "expected " + _expected_text(accepted)
-    new_statement = "PROBLEM" in accepted or any(_describe(t) == "'problem'" for t in accepted)
+    new_statement = any(_describe(t) == "'problem'" for t in accepted)
     if tok.type in ("NAME", "NUMBER") and new_statement:
         close = did_you_mean(str(tok), STATEMENT_KEYWORDS) if tok.type == "NAME" else None
         hint = (close + " " if close else "") + \
@@ -275,7 +301,8 @@ def _statement(st: Tree):
     if kind == "field_stmt":
         return ast.FieldStmt(tuple(_ident(t) for t in ch), span)
     if kind == "let_stmt":
-        return ast.LetStmt(_ident(ch[0]), _expr(ch[1]), span)
+        params = tuple(_ident(t) for t in ch[1].children) if ch[1] is not None else ()
+        return ast.LetStmt(_ident(ch[0]), _expr(ch[2]), span, params)
     if kind == "exact_stmt":
         return ast.ExactStmt(_ident(ch[0]), _expr(ch[1]), span)
     if kind == "pde_stmt":

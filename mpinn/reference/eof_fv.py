@@ -107,10 +107,24 @@ class Grid:
         self.dyc = np.diff(np.concatenate([[self.yf[0]], self.yc, [self.yf[-1]]]))
 
 
-def make_grid(nx: int, ny: int, L: float, stretch: float = 2.5) -> Grid:
-    """Uniform in x; y-faces y_j = tanh(stretch * eta_j) / tanh(stretch), eta uniform in
-    [-1, 1] (clustering towards both walls; stretch=0 gives a uniform grid)."""
-    xf = np.linspace(0.0, L, nx + 1)
+def make_grid(nx: int, ny: int, L: float, stretch: float = 2.5,
+              xcluster: float = 0.0, centres=(), width: float = 0.2) -> Grid:
+    """Tensor grid.
+
+    y-faces: y_j = tanh(stretch * eta_j) / tanh(stretch), eta uniform in [-1, 1]
+    (clustering towards both walls; stretch=0 gives a uniform grid).
+    x-faces: equidistributed for the density rho(x) = 1 + xcluster * sum_c sech^2((x-c)/width)
+    (smooth clustering around the patch edges ``centres``; xcluster=0: uniform).
+    """
+    if xcluster > 0 and len(centres):
+        xs = np.linspace(0.0, L, 40001)
+        cdf = xs.copy()
+        for c in centres:
+            cdf += xcluster * width * (np.tanh((xs - c) / width) - np.tanh(-c / width))
+        xf = np.interp(np.linspace(0.0, cdf[-1], nx + 1), cdf, xs)
+    else:
+        xf = np.linspace(0.0, L, nx + 1)
+    xf[0], xf[-1] = 0.0, L
     eta = np.linspace(-1.0, 1.0, ny + 1)
     yf = eta.copy() if stretch <= 0 else np.tanh(stretch * eta) / np.tanh(stretch)
     yf[0], yf[-1] = -1.0, 1.0
@@ -475,9 +489,21 @@ def _build_solution(prob: _Problem, z, hist, t) -> Solution:
     return Solution(p, g, x, y, F, raw, hist, t)
 
 
+def _interp_initial(sol: Solution, grid: Grid, lay: _Layout):
+    """Grid sequencing: interpolate a solution onto the staggered unknowns of ``grid``."""
+    def at(xs, ys, k):
+        X_, Y_ = np.meshgrid(xs, ys, indexing="ij")
+        return sol.interpolate(X_, Y_)[k]
+    xc, yc, xf, yf = grid.xc, grid.yc, grid.xf, grid.yf
+    return lay.join([at(xc, yc, "phi"), np.log(np.maximum(at(xc, yc, "cp"), 1e-300)),
+                     np.log(np.maximum(at(xc, yc, "cm"), 1e-300)), at(xc, yc, "Pi"),
+                     at(xf, yc, "u"), at(xc, yf, "v")])
+
+
 # --------------------------------------------------------------------------- driver
 def solve(params: EOFParams | None = None, nx: int = 160, ny: int = 96, *,
           stretch: float = 2.5,
+          xcluster: float | None = None,
           sources: Callable | None = None,
           exact_bc: Callable | None = None,
           tol: float = 1e-10,
@@ -493,6 +519,8 @@ def solve(params: EOFParams | None = None, nx: int = 160, ny: int = 96, *,
     params : EOFParams (default: variant B at eps = 0.02).
     nx, ny : number of cells in x (uniform) and y (tanh-clustered).
     stretch : tanh clustering parameter of the y-grid (0: uniform).
+    xcluster : amplitude of the x-clustering around the patch edges x = a, b (width 2w);
+        default 3 for a patterned wall, 0 for uniform zeta or manufactured sources.
     sources : optional callable (X, Y) -> dict with any of the keys phi, cp, cm, u, v,
         cont; each value is the manufactured source of that equation written as
         ``Op(fields) = S`` with
@@ -504,15 +532,19 @@ def solve(params: EOFParams | None = None, nx: int = 160, ny: int = 96, *,
     tol : Newton stops when max|dz| <= tol * max(1, max|z|) with a full step.
     continuation : if Newton fails from the Gouy--Chapman initial guess, the patch
         potential is ramped from zeta0 to zetap in this many steps (default: try 4, 8).
-    initial : optional start vector (internal layout) or a Solution on the same grid.
+    initial : optional start vector (internal layout) or a Solution (any grid; it is
+        interpolated -- grid sequencing).
     """
     params = EOFParams() if params is None else params
-    grid = make_grid(nx, ny, params.L, stretch)
+    if xcluster is None:
+        xcluster = 0.0 if params.is_uniform or sources is not None else 3.0
+    grid = make_grid(nx, ny, params.L, stretch, xcluster,
+                     centres=() if params.is_uniform else (params.a, params.b),
+                     width=2.0 * params.w)
     t0 = time.perf_counter()
     prob = _Problem(params, grid, sources, exact_bc)
     if isinstance(initial, Solution):
-        r = initial.raw
-        z0 = prob.lay.join([r["phi"], np.log(r["cp"]), np.log(r["cm"]), r["Pi"], r["u"], r["v"]])
+        z0 = _interp_initial(initial, grid, prob.lay)
     elif initial is not None:
         z0 = np.asarray(initial, float)
     else:
@@ -539,3 +571,105 @@ def solve(params: EOFParams | None = None, nx: int = 160, ny: int = 96, *,
     if not ok:
         raise RuntimeError(f"Newton did not converge (history: {hist[-3:]})")
     return _build_solution(prob, z, hist, time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------- studies
+def relative_l2_difference(coarse: Solution, fine: Solution) -> dict[str, float]:
+    """Relative L2 difference per field, evaluated at the coarse cell centres (fine
+    solution linearly interpolated there), weighted by the coarse cell areas:
+    sqrt(sum w (f_c - f_f)^2 / sum w f_f^2)."""
+    g = coarse.grid
+    X, Y = np.meshgrid(g.xc, g.yc, indexing="ij")
+    w = np.outer(g.dx, g.dy)
+    ff = fine.interpolate(X, Y)
+    out = {}
+    for k in FIELDS:
+        fc = coarse.fields[k][1:-1, 1:-1]
+        out[k] = float(np.sqrt((w * (fc - ff[k]) ** 2).sum() / (w * ff[k] ** 2).sum()))
+    return out
+
+
+def refinement_study(params: EOFParams, grids, *, stretch=2.5, save=None, verbose=True,
+                     **kw):
+    """Solve on a sequence of grids (each started from the previous one), print the
+    relative L2 differences between successive grids, the observed order and the
+    Richardson estimate of the finest grid's error, d_last / (2^p - 1)."""
+    sols, rows = [], []
+    prev = None
+    for (nx, ny) in grids:
+        s = solve(params, nx, ny, stretch=stretch, initial=prev, **kw)
+        sols.append(s)
+        row = {"grid": f"{nx}x{ny}", "time": s.solve_time, "newton": len(s.newton_history)}
+        if prev is not None:
+            row["diff"] = relative_l2_difference(prev, s)
+        rows.append(row)
+        if verbose:
+            d = row.get("diff")
+            ds = " ".join(f"{k}={d[k]:.2e}" for k in FIELDS) if d else ""
+            print(f"{row['grid']:>9s} newton={row['newton']:2d} time={row['time']:7.1f}s  {ds}",
+                  flush=True)
+        prev = s
+    if len(rows) >= 3 and verbose:
+        d1, d2 = rows[-2]["diff"], rows[-1]["diff"]
+        print("observed order p and Richardson error estimate of the finest grid:")
+        for k in FIELDS:
+            pk = np.log2(d1[k] / d2[k]) if d2[k] > 0 else float("nan")
+            est = d2[k] / (2.0 ** pk - 1.0) if pk > 0 else float("nan")
+            print(f"  {k:3s} p={pk:5.2f}  est. rel. L2 error {est:.2e}  (with p=2: {d2[k] / 3:.2e})")
+    if save:
+        sols[-1].save_npz(save)
+    return sols, rows
+
+
+def _mms_study(ns, stretch=1.0):
+    from .mms import MMS_DEFAULTS, manufactured
+    p = EOFParams(**MMS_DEFAULTS)
+    ex, S = manufactured(p)
+    prev = None
+    print(f"MMS (variant C) {MMS_DEFAULTS}, stretch={stretch}; relative L2 error at cell centres")
+    print("  grid   " + " ".join(f"{k:>9s}" for k in FIELDS))
+    for n in ns:
+        s = solve(p, n, n, stretch=stretch, sources=S, exact_bc=ex)
+        err = mms_errors(s, ex)
+        print(f"  {n:3d}x{n:<3d}" + " ".join(f"{err[k]:9.3e}" for k in FIELDS)
+              + f"   ({s.solve_time:.1f}s)")
+        if prev is not None:
+            print("   order " + " ".join(f"{np.log2(prev[k] / err[k]):9.2f}" for k in FIELDS))
+        prev = err
+
+
+def mms_errors(sol: Solution, exact) -> dict[str, float]:
+    """Relative (area-weighted) L2 error of each field at the cell centres."""
+    g = sol.grid
+    X, Y = np.meshgrid(g.xc, g.yc, indexing="ij")
+    w = np.outer(g.dx, g.dy)
+    e = exact(X, Y)
+    return {k: float(np.sqrt((w * (sol.fields[k][1:-1, 1:-1] - e[k]) ** 2).sum()
+                             / (w * e[k] ** 2).sum())) for k in FIELDS}
+
+
+def _main(argv=None):
+    import argparse
+    ap = argparse.ArgumentParser(prog="python -m mpinn.reference.eof_fv")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("mms", help="convergence study on the manufactured variant C")
+    a.add_argument("--n", default="8,16,32,64")
+    a.add_argument("--stretch", type=float, default=1.0)
+    b = sub.add_parser("study", help="grid refinement study for variant A/B")
+    b.add_argument("--eps", type=float, default=0.02)
+    b.add_argument("--uniform", action="store_true", help="variant A (zetap = zeta0)")
+    b.add_argument("--grids", default="40x24,80x48,160x96")
+    b.add_argument("--stretch", type=float, default=2.5)
+    b.add_argument("--save", default=None)
+    args = ap.parse_args(argv)
+    if args.cmd == "mms":
+        _mms_study([int(n) for n in args.n.split(",")], args.stretch)
+    else:
+        p = EOFParams.uniform(eps=args.eps) if args.uniform else EOFParams(eps=args.eps)
+        grids = [tuple(int(t) for t in g.split("x")) for g in args.grids.split(",")]
+        print(f"refinement study {p}, stretch={args.stretch}")
+        refinement_study(p, grids, stretch=args.stretch, save=args.save)
+
+
+if __name__ == "__main__":
+    _main()

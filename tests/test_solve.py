@@ -1,0 +1,91 @@
+"""End-to-end solve: error reduction, result files, metrics, CLI behaviour."""
+
+import csv
+import json
+import math
+
+import numpy as np
+import torch
+import yaml
+
+from mpinn import config, runner, train
+from mpinn.cli import main
+from mpinn.symbolic import load
+
+SMALL = {"net": {"width": 24, "depth": 2}, "sampling": {"interior": 64, "boundary": 2},
+         "threads": 1, "eval": {"every": 100, "grid": 201}, "log_every": 25}
+
+
+def test_short_solve_reduces_error_and_writes_everything(tmp_path):
+    path = "problems/coupled_sym.mp"
+    problem = load(path)
+    cfg = config.resolve(path, None, {**SMALL, "steps": 400, "optimizer": {"lr": 3e-3}})
+    setup = train.build(problem, cfg)
+    initial = train.current_l2(setup, train.eval_points(setup)[0])
+    metrics = runner.solve(path, cfg, tmp_path, problem=problem)
+    for f in problem.fields:
+        assert metrics["l2"][f] < initial[f] / 10, (metrics["l2"], initial)
+    for name in ("config.yaml", "metrics.json", "history.csv", "fields.npz", "model.pt",
+                 "problem.mp", "plots/loss.png", "plots/u.png", "plots/v.png"):
+        assert (tmp_path / name).is_file(), name
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    for key in ("problem", "params", "optimizer", "balance", "steps", "seed", "wall_time_s",
+                "l2", "l2_mean", "final_losses"):
+        assert key in m, key
+    assert m["problem"] == "coupled_sym" and m["optimizer"] == "soap"
+    assert m["balance"] == "gradnorm" and m["steps"] == 400 and m["seed"] == 0
+    assert set(m["l2"]) == {"u", "v"} and m["wall_time_s"] > 0
+    assert math.isclose(m["l2_mean"], np.mean(list(m["l2"].values())))
+    assert set(m["final_losses"]) == {"eq_u", "eq_v", "ends.u", "ends.v"}
+    rows = list(csv.DictReader(open(tmp_path / "history.csv")))
+    assert len(rows) == 400 // 25 and float(rows[-1]["step"]) == 400
+    with np.load(tmp_path / "fields.npz") as data:
+        assert data["pred_u"].shape == (201,) and "exact_v" in data.files
+    state = torch.load(tmp_path / "model.pt", weights_only=True)
+    assert state["fields"] == ["u", "v"] and state["step"] == 400
+    # rerunning with the saved config reproduces the run exactly
+    again = config.resolve(path, tmp_path / "config.yaml")
+    assert again == cfg
+
+
+def test_cli_set_changes_parameter_everywhere(tmp_path):
+    out = tmp_path / "run"
+    code = main(["solve", "coupled_asym", "--set", "gamma=30", "--set", "net.width=8",
+                 "--steps", "5", "--threads", "1", "--quiet", "--out", str(out)])
+    assert code == 0
+    cfg = yaml.safe_load((out / "config.yaml").read_text())
+    assert cfg["params"] == {"gamma": 30} and cfg["net"]["width"] == 8
+    assert json.loads((out / "metrics.json").read_text())["params"] == {"gamma": 30.0,
+                                                                         "rho": 10.0}
+
+
+def test_cli_errors_exit_2(tmp_path, capsys):
+    assert main(["solve", "coupled_sym", "--set", "gamma_=3", "--quiet"]) == 2
+    assert "did you mean 'gamma'" in capsys.readouterr().err
+    assert main(["solve", "coupled_sym", "--set", "net.widht=3", "--quiet"]) == 2
+    assert "unknown config key 'net.widht'" in capsys.readouterr().err
+    assert main(["solve", "coupled_sym", "--optimizer", "sgd", "--steps", "1", "--quiet",
+                 "--out", str(tmp_path / "x")]) == 2
+    assert "sgd" in capsys.readouterr().err
+    assert main(["solve", "coupled_sym", "--no-such-flag"]) == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+    assert main(["solve", "no_such_problem"]) == 2
+    bad = tmp_path / "bad.mp"
+    bad.write_text("domain x in [0, 1]\nfield u\npde e: dxx(u) = gama\n")
+    assert main(["solve", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:3:17: error: unknown name 'gama'" in err and "Traceback" not in err
+
+
+def test_nan_guard_stops_and_keeps_last_good_state(tmp_path):
+    bad = tmp_path / "nan.mp"
+    # log of a network output that is negative somewhere: the residual is NaN at once
+    bad.write_text("domain x in [0, 1]\nfield u\npde e: log(u - 10) = 0\nbc b on all: u = 0\n")
+    out = tmp_path / "run"
+    code = main(["solve", str(bad), "--steps", "20", "--threads", "1", "--quiet", "--out",
+                 str(out)])
+    assert code == 1
+    m = json.loads((out / "metrics.json").read_text())
+    assert "non-finite" in m["stopped"]
+    state = torch.load(out / "model.pt", weights_only=True)
+    assert all(torch.isfinite(v).all() for v in state["nets"].values())
