@@ -40,6 +40,7 @@ def main(argv=None) -> None:
     ap.add_argument("--width", type=int, default=70)
     ap.add_argument("--depth", type=int, default=3)
     ap.add_argument("--chunk", type=int, default=64)
+    ap.add_argument("--basis", default="auto", choices=["auto", "svd", "sketch"])
     ap.add_argument("--threads", type=int, default=0, help="0 = torch's default")
     ap.add_argument("--compare", action="store_true",
                     help="also time the autograd (is_grads_batched) Jacobian and compare")
@@ -59,14 +60,16 @@ def main(argv=None) -> None:
     t0 = time.perf_counter()
     blocks = ntk.jacobian_blocks(setup.program, nets, sets, setup.values, chunk=args.chunk)
     t1 = time.perf_counter()
-    spectra = ntk.kernel_spectra(blocks)
+    spectra = ntk.kernel_spectra(blocks, args.basis)
     t2 = time.perf_counter()
     summary = ntk.summarize(spectra, setup.values, [])
     print(f"jacobian (torch.func) {t1 - t0:.1f} s | projectors + spectra {t2 - t1:.1f} s | "
-          f"total {t2 - t0:.1f} s")
+          f"total {t2 - t0:.1f} s (CPU {time.process_time():.0f} s incl. start-up)")
+    print("  " + " | ".join(f"{k} {v:.1f}" for k, v in spectra["timings"].items()))
     print(f"lambda_max(K) {summary['lambda_max_K']:.4e} | lambda_max(K_P) "
           f"{summary['lambda_max_KP']:.12f} (S = {summary['S']}) | ranks "
-          + " ".join(f"{f}:{n['rank']}" for f, n in summary["networks"].items()))
+          + " ".join(f"{f}:{n['rank']}" for f, n in summary["networks"].items())
+          + f" | basis {next(iter(summary['networks'].values()))['basis']}")
     if args.compare:
         t3 = time.perf_counter()
         ref = ntk.jacobian_blocks(setup.program, nets, sets, setup.values, chunk=args.chunk,

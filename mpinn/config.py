@@ -36,10 +36,10 @@ class SamplingConfig:
 @dataclass
 class OptimizerConfig:
     name: str = "soap"
-    lr: float = 1e-3
+    lr: float = 2e-3
     options: dict = field(default_factory=dict)
     warmup_steps: int = 0
-    decay_rate: float = 1.0
+    decay_rate: float = 0.8
     decay_steps: int = 1000
     lbfgs_steps: int = 0
 
@@ -59,7 +59,7 @@ class EvalConfig:
 
 @dataclass
 class SolveConfig:
-    steps: int = 5000
+    steps: int = 8000
     seed: int = 0
     dtype: str = "float32"
     device: str = "cpu"

@@ -24,7 +24,8 @@ Numerics (everything in float64):
 * Projectors: thin SVD ``J_s = U S V^T``; the numerical rank is the number of singular
   values above ``rtol_s = max(rows, params_s) * eps_float64 * sigma_max(J_s)`` (the
   ``numpy.linalg.matrix_rank`` rule) and ``P_s = U_r U_r^T``; no P x P pseudo-inverse is
-  ever formed.
+  ever formed. Above 1024 rows the basis comes from a certified randomized range finder
+  (see :func:`range_basis`), since the numerical rank of smooth networks is small.
 * Spectra: symmetric eigensolver (``torch.linalg.eigvalsh``).
 """
 
@@ -235,50 +236,130 @@ def _autograd_rows(program, nets, terms, params, pts, nrm, has_normals):
 
 
 # --- spectra -----------------------------------------------------------------------------
-def range_basis(J: torch.Tensor):
-    """Orthonormal basis of range(J) from a thin SVD, with its numerical rank.
+def range_basis(J: torch.Tensor, method: str = "auto", generator=None) -> dict:
+    """Orthonormal basis of the numerical range of J, with its numerical rank.
 
-    rtol = max(rows, cols) * eps_float64 * sigma_max (numpy.linalg.matrix_rank's rule).
-    Returns (U_r [rows, r], singular values, tol).
+    rank = #{sigma_i > tol}, tol = max(rows, cols) * eps_float64 * sigma_max
+    (numpy.linalg.matrix_rank's rule); the basis is the leading left singular vectors.
+
+    ``method``:
+    * "svd": thin SVD (for a wide J: QR of the tall J^T, then SVD of the square R^T —
+      the same singular values and left vectors);
+    * "sketch": certified randomized range finder (Halko, Martinsson & Tropp 2011):
+      Q = orth(J Omega) with k columns, B = Q^T J, thin SVD of B. It is accepted only when
+      the remainder E = J - Q B has ||E||_2 <= tol (power-iteration estimate, x2 safety),
+      so every direction with sigma > tol is in range(Q) and the singular values of B
+      match those of J to within ||E||_2 (Weyl); otherwise k doubles, and past rows/2 it
+      falls back to "svd". Much cheaper when the numerical rank is far below the number of
+      rows (smooth networks: typically a few percent);
+    * "auto": "svd" up to 1024 rows, "sketch" above.
+
+    Returns {"U": [rows, rank], "sv": singular values, "tol", "rank", "method",
+    "residual": certified ||E||_2 estimate (0 for svd)}.
     """
     J = J.to(torch.float64)
+    rows, cols = J.shape
+    if method == "auto":
+        method = "svd" if rows <= 1024 else "sketch"
     if J.numel() == 0:
-        return J.new_zeros(J.shape[0], 0), J.new_zeros(0), 0.0
-    if J.shape[1] > J.shape[0]:
-        # wide: range(J) = range(R^T) with J^T = Q R (QR of the tall J^T), then SVD of the
-        # small square R^T — the same singular values and left vectors, cheaper than gesdd
-        # on the wide matrix (measured) and without the right vectors.
+        return {"U": J.new_zeros(rows, 0), "sv": J.new_zeros(0), "tol": 0.0, "rank": 0,
+                "method": method, "residual": 0.0}
+    if method == "sketch":
+        out = _sketch_basis(J, generator)
+        if out is not None:
+            return out
+        method = "svd"
+    if cols > rows:
         _, R = torch.linalg.qr(J.T, mode="reduced")
         U, sv, _ = torch.linalg.svd(R.T, full_matrices=False)
     else:
         U, sv, _ = torch.linalg.svd(J, full_matrices=False)
-    smax = float(sv[0]) if sv.numel() else 0.0
-    tol = max(J.shape) * EPS64 * smax
+    tol = max(rows, cols) * EPS64 * float(sv[0])
     rank = int((sv > tol).sum())
-    return U[:, :rank], sv, tol
+    return {"U": U[:, :rank], "sv": sv, "tol": tol, "rank": rank, "method": "svd",
+            "residual": 0.0}
 
 
-def kernel_spectra(blocks: dict) -> dict:
-    """Eigenvalues of K = sum J_s J_s^T and K_P = sum P_s, and per-block rank data."""
+def _spectral_norm_estimate(E: torch.Tensor, generator, iters: int = 30) -> float:
+    x = torch.randn(E.shape[1], dtype=E.dtype, generator=generator)
+    est = 0.0
+    for _ in range(iters):
+        y = E @ x
+        ny = float(torch.linalg.vector_norm(y))
+        if ny == 0.0:
+            return 0.0
+        x = E.T @ (y / ny)
+        est = float(torch.linalg.vector_norm(x))
+        x = x / est
+    return est
+
+
+def _sketch_basis(J: torch.Tensor, generator=None):
+    rows, cols = J.shape
+    gen = generator or torch.Generator().manual_seed(1234)
+    smax = _spectral_norm_estimate(J, gen, iters=50)  # refined by B's SVD below
+    k = min(rows, 192)
+    while k <= rows // 2:
+        omega = torch.randn(cols, k, dtype=J.dtype, generator=gen)
+        Q, _ = torch.linalg.qr(J @ omega, mode="reduced")
+        B = Q.T @ J
+        _, Rb = torch.linalg.qr(B.T, mode="reduced")
+        Ub, sv, _ = torch.linalg.svd(Rb.T, full_matrices=False)
+        smax = max(smax, float(sv[0]))
+        tol = max(rows, cols) * EPS64 * smax
+        rank = int((sv > tol).sum())
+        E = J - Q @ B
+        residual = 2.0 * _spectral_norm_estimate(E, gen)
+        if residual <= tol and rank < k - 8:
+            return {"U": Q @ Ub[:, :rank], "sv": sv, "tol": tol, "rank": rank,
+                    "method": "sketch", "residual": residual}
+        k *= 2
+    return None
+
+
+def kernel_spectra(blocks: dict, basis: str = "auto") -> dict:
+    """Eigenvalues of K = sum J_s J_s^T and K_P = sum P_s, and per-block rank data.
+
+    The nonzero eigenvalues of K_P = W W^T, W = [U_1 ... U_S], are those of the smaller
+    W^T W when sum of ranks < rows (the rest are 0).
+    """
     fields = list(blocks)
     rows = next(iter(blocks.values())).shape[0]
     K = torch.zeros(rows, rows, dtype=torch.float64)
-    KP = torch.zeros(rows, rows, dtype=torch.float64)
+    bases = []
     nets = {}
+    clock = {"K_gram_s": 0.0, "bases_s": 0.0}
     for f in fields:
         J = blocks[f]
+        t = time.perf_counter()
         K.addmm_(J, J.T)
-        U, sv, tol = range_basis(J)
-        KP.addmm_(U, U.T)
+        clock["K_gram_s"] += time.perf_counter() - t
+        t = time.perf_counter()
+        b = range_basis(J, basis)
+        clock["bases_s"] += time.perf_counter() - t
+        bases.append(b["U"])
+        sv = b["sv"]
         nets[f] = {"params": int(J.shape[1]), "shape": [int(J.shape[0]), int(J.shape[1])],
-                   "rank": int(U.shape[1]), "sigma_max": float(sv[0]) if sv.numel() else 0.0,
-                   "rank_tol": float(tol), "enough_params": bool(J.shape[1] >= rows),
-                   "full_row_rank": bool(U.shape[1] == rows)}
+                   "rank": b["rank"], "sigma_max": float(sv[0]) if sv.numel() else 0.0,
+                   "rank_tol": float(b["tol"]), "basis": b["method"],
+                   "range_residual": b["residual"],
+                   "enough_params": bool(J.shape[1] >= rows),
+                   "full_row_rank": bool(b["rank"] == rows)}
+    t = time.perf_counter()
     K = 0.5 * (K + K.T)
-    KP = 0.5 * (KP + KP.T)
     eK = torch.linalg.eigvalsh(K)
-    eKP = torch.linalg.eigvalsh(KP)
-    return {"K": eK, "KP": eKP, "networks": nets}
+    clock["eig_K_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    W = torch.cat(bases, dim=1)
+    if W.shape[1] < rows:
+        small = W.T @ W
+        eKP = torch.linalg.eigvalsh(0.5 * (small + small.T))
+        eKP = torch.cat([eKP.new_zeros(rows - W.shape[1]), eKP])
+    else:
+        KP = W @ W.T
+        eKP = torch.linalg.eigvalsh(0.5 * (KP + KP.T))
+    clock["eig_KP_s"] = time.perf_counter() - t
+    return {"K": eK, "KP": eKP, "networks": nets, "timings": clock}
 
 
 def summarize(spectra: dict, params: dict, rows_by_set: list) -> dict:
@@ -361,7 +442,8 @@ def float64_nets(nets):
 
 
 def ntk_check(setup, sweep: tuple | None = None, include_conditions: bool = False,
-              chunk: int = 128, method: str = "func", progress=None) -> NtkReport:
+              chunk: int = 128, method: str = "func", basis: str = "auto",
+              progress=None) -> NtkReport:
     """Run the check on a built Setup (its networks, its sampler at step 0).
 
     ``sweep``: (name, [values]) — the same networks and points, residual parameters
@@ -385,18 +467,19 @@ def ntk_check(setup, sweep: tuple | None = None, include_conditions: bool = Fals
         tj = time.perf_counter()
         blocks = jacobian_blocks(setup.program, nets, sets, values, chunk=chunk, method=method)
         ts = time.perf_counter()
-        spectra = kernel_spectra(blocks)
+        spectra = kernel_spectra(blocks, basis)
         del blocks
         summary = summarize(spectra, values, rows_by_set)
         summary["time_jacobian_s"] = ts - tj
         summary["time_spectra_s"] = time.perf_counter() - ts
+        summary["timings"] = spectra["timings"]
         results.append(summary)
         if progress is not None:
             progress(summary)
     fit = (None, None, [])
     if sweep is not None and len(sweep[1]) >= 2:
         fit = fit_exponent(sweep[1], [r["lambda_max_K"] for r in results])
-    info = {"include_conditions": include_conditions, "method": method,
+    info = {"include_conditions": include_conditions, "jacobian": method, "basis": basis,
             "time_total_s": time.perf_counter() - t0}
     return NtkReport(setup.problem.name, len(nets.fields), sweep[0] if sweep else None,
                      results, fit, info)
@@ -570,7 +653,7 @@ def cmd_ntk_check(args, console) -> int:
             raise UsageError(f"cannot load {run_dir / 'model.pt'} into the networks of "
                              f"{problem.name}: {exc}") from None
     report = ntk_check(setup, sweep, include_conditions=args.include_conditions,
-                       chunk=args.chunk)
+                       chunk=args.chunk, basis=args.basis)
     report.info.update({"points": cfg.sampling.interior, "seed": cfg.seed,
                         "sampling": cfg.sampling.method, "run": str(run_dir) if run_dir else None,
                         "net": {"width": cfg.net.width, "depth": cfg.net.depth,
@@ -605,5 +688,8 @@ def register_cli(subparsers) -> None:
     p.add_argument("--config", help="YAML file with settings (net architecture, sampling)")
     p.add_argument("--method", choices=["uniform", "sobol"], help="point sampling method")
     p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--basis", choices=["auto", "svd", "sketch"], default="auto",
+                   help="range basis per network: thin SVD, certified randomized sketch, "
+                        "or auto (svd up to 1024 rows)")
     p.add_argument("--chunk", type=int, default=128, help="points per vmap chunk")
     p.set_defaults(run=cmd_ntk_check)

@@ -63,7 +63,8 @@ def _clean(value):
     return value
 
 
-def write_run(out: Path, setup, result, problem_path: str | Path | None) -> dict:
+def write_run(out: Path, setup, result, problem_path: str | Path | None,
+              plots: bool = True) -> dict:
     """Write every result file of a finished run; returns the metrics."""
     from .train import grid_fields  # results depend on train, not the other way
 
@@ -100,5 +101,6 @@ def write_run(out: Path, setup, result, problem_path: str | Path | None) -> dict
         "versions": {"mpinn": __version__, "torch": torch.__version__},
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    report.plot_run(out)
+    if plots:
+        report.plot_run(out)
     return metrics

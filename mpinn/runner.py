@@ -13,10 +13,11 @@ from .symbolic import Problem, load
 
 
 def solve(problem_path: str | Path, cfg: SolveConfig, out: str | Path, *,
-          problem: Problem | None = None, progress=None) -> dict:
+          problem: Problem | None = None, progress=None, plots: bool = True) -> dict:
     """Train, write every result file into ``out`` and return the metrics.
 
-    ``progress``: optional object with ``update(step, info)``. A KeyboardInterrupt still
+    ``progress``: optional object with ``update(step, info)``; ``plots=False`` skips the PNGs
+    (they cost seconds per run, which adds up in sweeps). A KeyboardInterrupt still
     writes the results of the networks as they are, then propagates.
     """
     problem = problem or load(problem_path)
@@ -36,6 +37,6 @@ def solve(problem_path: str | Path, cfg: SolveConfig, out: str | Path, *,
         result = train.train(setup, progress=progress, checkpoint=checkpoint)
     except KeyboardInterrupt:
         results.write_run(out, setup, train.TrainResult(stopped="interrupted by the user"),
-                          problem_path)
+                          problem_path, plots=plots)
         raise
-    return results.write_run(out, setup, result, problem_path)
+    return results.write_run(out, setup, result, problem_path, plots=plots)

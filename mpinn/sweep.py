@@ -28,7 +28,6 @@ import json
 import math
 import os
 import statistics
-import threading
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -229,33 +228,6 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-_local = threading.local()
-
-
-class _NoRunPlots:
-    """Skip the per-run plots that results.write_run draws (``mpinn plot RUN_DIR`` redraws
-    them). runner.solve has no switch for it, so report.plot_run is wrapped once per process
-    by a function that skips plotting while this context is active in the calling thread
-    (Dask may run several tasks in threads of one process) and otherwise draws as before.
-    """
-
-    def __enter__(self):
-        from . import report
-
-        if not getattr(report.plot_run, "_mpinn_sweep_wrapper", False):
-            original = report.plot_run
-
-            def plot_run(run_dir):
-                return [] if getattr(_local, "skip_plots", False) else original(run_dir)
-
-            plot_run._mpinn_sweep_wrapper = True
-            report.plot_run = plot_run
-        _local.skip_plots = True
-
-    def __exit__(self, *exc):
-        _local.skip_plots = False
-
-
 def run_task(task: dict) -> dict:
     """Execute one run; never raises for a failing run (the row says ``failed``).
 
@@ -263,8 +235,6 @@ def run_task(task: dict) -> dict:
     (a SolveConfig), "run_plots"} — plain picklable values, so the same task goes to a
     process pool or to a Dask worker.
     """
-    from contextlib import nullcontext
-
     from . import runner
 
     run_dir = Path(task["run_dir"])
@@ -273,8 +243,8 @@ def run_task(task: dict) -> dict:
         (run_dir / stale).unlink(missing_ok=True)
     start = time.perf_counter()
     try:
-        with nullcontext() if task.get("run_plots", True) else _NoRunPlots():
-            metrics = runner.solve(task["problem_file"], task["cfg"], run_dir)
+        metrics = runner.solve(task["problem_file"], task["cfg"], run_dir,
+                               plots=task.get("run_plots", True))
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, the sweep goes on
         error = f"{type(exc).__name__}: {exc}"
         (run_dir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")

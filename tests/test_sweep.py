@@ -35,10 +35,14 @@ def read_csv(path):
 
 @pytest.fixture(scope="module")
 def local_sweep(tmp_path_factory):
-    """A 2 values x 2 optimizers x 1 seed sweep in two spawned worker processes."""
+    """A 2 values x 2 optimizers x 1 seed sweep through the spawned process pool.
+
+    One worker: on a small shared machine each spawned worker spends seconds importing
+    torch before its first run, and two of them were slower than one (29 s against 17 s).
+    """
     out = tmp_path_factory.mktemp("sweep") / "s"
     rows = run_sweep(problem_path("coupled_sym"), tiny_spec(), out, executor="local",
-                     workers=2, threads_per_worker=1, progress=False)
+                     workers=1, threads_per_worker=1, progress=False)
     return out, rows
 
 
@@ -213,3 +217,24 @@ def test_dask_missing_is_a_clear_error(tmp_path, monkeypatch):
     assert not (tmp_path / "s").exists()
     assert main(["sweep", "coupled_sym", "--param", "gamma=1", "--executor", "dask",
                  "--quiet", "--out", str(tmp_path / "s")]) == 2
+
+
+def test_run_status_on_disk(tmp_path):
+    from mpinn.sweep import _status
+
+    run = tmp_path / "r"
+    run.mkdir()
+    assert _status(run)[0] == "pending"
+    (run / "error.txt").write_text("Traceback ...\nValueError: bad\n")
+    assert _status(run)[:1] == ("failed",) and _status(run)[2] == "ValueError: bad"
+    metrics = {"l2_mean": 0.1, "stopped": None}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    assert _status(run)[0] == "ok"
+    metrics["stopped"] = "loss became non-finite at step 7; restored the networks of step 0"
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    assert _status(run)[0] == "stopped"  # a result: not rerun
+    metrics["stopped"] = "interrupted by the user"
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    assert _status(run)[0] == "pending"  # rerun
+    (run / "metrics.json").write_text('{"l2_mean": 0.')  # killed while writing
+    assert _status(run)[0] == "failed"  # error.txt is still there: rerun

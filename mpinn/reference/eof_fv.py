@@ -36,9 +36,10 @@ import scipy.sparse as sp
 from scipy.interpolate import RegularGridInterpolator
 from scipy.sparse.linalg import splu
 
-from .gouy_chapman import GC_EPS_MAX, gc_layer, psi0
+from .gouy_chapman import gc_layer, psi0
 
-__all__ = ["EOFParams", "Grid", "Solution", "solve", "load_npz", "make_grid", "FIELDS"]
+__all__ = ["EOFParams", "Grid", "Solution", "solve", "load_npz", "make_grid", "FIELDS",
+           "refinement_study", "relative_l2_difference", "mms_errors"]
 
 FIELDS = ("phi", "cp", "cm", "u", "v", "Pi")
 
@@ -181,7 +182,6 @@ class _Problem:
         self.vol_v = np.outer(g.dx, g.dyc)
         # ---- boundary data
         if exact_bc is None:
-            E = p.E
             zw = p.zeta(g.xc)
             self.phi_bot = zw + p.dV * (1.0 - g.xc / p.L)
             self.phi_top = self.phi_bot.copy()
@@ -192,7 +192,6 @@ class _Problem:
             self.gm_in, self.gm_out = ps_in, ps_out
             self.corner = {  # phi, cp, cm at the four corners (for the node grid)
                 "in": (p.dV + z_in, z_in), "out": (z_out, z_out)}
-            del E
         else:
             bot = exact_bc(g.xc, np.full_like(g.xc, -1.0))
             top = exact_bc(g.xc, np.full_like(g.xc, 1.0))
@@ -661,8 +660,22 @@ def _main(argv=None):
     b.add_argument("--grids", default="40x24,80x48,160x96")
     b.add_argument("--stretch", type=float, default=2.5)
     b.add_argument("--save", default=None)
+    c = sub.add_parser("channel", help="variant A: max-norm error vs the exact solution")
+    c.add_argument("--eps", type=float, default=0.02)
+    c.add_argument("--nx", type=int, default=8)
+    c.add_argument("--ny", default="16,32,64,128")
+    c.add_argument("--stretch", type=float, default=2.5)
     args = ap.parse_args(argv)
-    if args.cmd == "mms":
+    if args.cmd == "channel":
+        from .gouy_chapman import channel_exact
+        p = EOFParams.uniform(eps=args.eps)
+        print(f"variant A, {p}, nx={args.nx}, stretch={args.stretch}; max |error| on the node grid")
+        print("   ny " + " ".join(f"{k:>9s}" for k in FIELDS))
+        for ny in [int(n) for n in args.ny.split(",")]:
+            s = solve(p, args.nx, ny, stretch=args.stretch)
+            ex = channel_exact(s.x[:, None], s.y[None, :], eps=p.eps, zeta=p.zeta0, dV=p.dV, L=p.L)
+            print(f"  {ny:3d} " + " ".join(f"{np.max(np.abs(s[k] - ex[k])):9.2e}" for k in FIELDS))
+    elif args.cmd == "mms":
         _mms_study([int(n) for n in args.n.split(",")], args.stretch)
     else:
         p = EOFParams.uniform(eps=args.eps) if args.uniform else EOFParams(eps=args.eps)
