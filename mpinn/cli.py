@@ -138,7 +138,7 @@ def cmd_solve(args, console: Console) -> int:
     problem = load(path)
     for w in problem.warnings:
         console.print(w.format(), highlight=False, markup=False, style="yellow")
-    cfg = config.resolve(path, args.config, overrides_from_args(args, problem))
+    cfg = config.resolve(path, args.config, overrides_from_args(args, problem), quick=args.quick)
     out = Path(args.out) if args.out else results.default_run_dir(problem.name)
     if not args.quiet:
         values = problem.param_values(cfg.params)
@@ -151,7 +151,8 @@ def cmd_solve(args, console: Console) -> int:
             metrics = runner.solve(path, cfg, out, problem=problem)
         else:
             with RichProgress(cfg.steps, console) as bar:
-                metrics = runner.solve(path, cfg, out, problem=problem, progress=bar)
+                metrics = runner.solve(path, cfg, out, problem=problem, progress=bar,
+                                       log=console.print)
     except KeyboardInterrupt:
         console.print(f"[red]interrupted[/red]; results so far in {out}")
         return 130
@@ -176,6 +177,36 @@ def _print_summary(metrics: dict, out: Path, console: Console) -> None:
     if metrics.get("stopped"):
         console.print(f"[red]stopped early:[/red] {metrics['stopped']}")
     console.print(f"results in {out}")
+
+
+def cmd_reference(args, console: Console) -> int:
+    import time
+
+    from . import config, reference
+    from .symbolic import load
+
+    path = problem_path(args.file)
+    problem = load(path)
+    cfg = config.resolve(path, args.config, overrides_from_args(args, problem))
+    solver = args.solver or cfg.reference.solver
+    if not solver:
+        raise UsageError(f"no reference solver configured for {problem.name}; pass --solver "
+                         f"({', '.join(reference.SOLVERS)}) or set reference.solver in its "
+                         "config")
+    try:
+        grid = reference.parse_grid(args.grid or cfg.reference.grid)
+        values = problem.param_values(cfg.params)
+        start = time.perf_counter()
+        with console.status(f"solving the {solver} reference on a {grid[0]}x{grid[1]} grid"):
+            out = reference.compute(problem, values, solver, grid, args.out)
+    except (ValueError, KeyError) as exc:
+        raise UsageError(str(exc)) from None
+    console.print(f"reference written to {out} ({time.perf_counter() - start:.1f} s)")
+    if args.out:
+        console.print(f"use it with: mpinn solve {args.file} --set reference.file={out}")
+    else:
+        console.print("cached: `mpinn solve` with the same parameters and grid uses it")
+    return 0
 
 
 def cmd_plot(args, console: Console) -> int:
@@ -237,33 +268,32 @@ def make_parser() -> argparse.ArgumentParser:
     add_solve_options(p)
     p.add_argument("--out", help="run directory (default runs/<problem>/<timestamp>/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quick", action="store_true",
+                   help="a short demo run (the config's `quick` settings)")
     p.set_defaults(run=cmd_solve)
 
     p = sub.add_parser("plot", help="redraw the plots of a run or sweep directory")
     p.add_argument("dir")
     p.set_defaults(run=cmd_plot)
 
-    for extra in _EXTRA_COMMANDS:
-        extra(sub)
+    p = sub.add_parser("reference", help="compute and cache a numerical reference solution")
+    p.add_argument("file", help="problem file (.mp) or shipped problem name")
+    p.add_argument("--grid", help="NXxNY, e.g. 160x96 (default: the config's reference.grid)")
+    p.add_argument("--solver", help="reference solver (default: the config's reference.solver)")
+    p.add_argument("--config", help="YAML file with settings")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="parameter override")
+    p.add_argument("--out", help="write the .npz here instead of the cache")
+    p.set_defaults(run=cmd_reference)
+
+    from . import ntk, sweep  # their sub-commands live with their code
+
+    ntk.register_cli(sub)
+    sweep.register_cli(sub)
     return parser
-
-
-_EXTRA_COMMANDS: list = []  # sub-command registrars of optional modules (ntk, sweep, ...)
-
-
-def _register_optional() -> None:
-    for module in ("ntk", "sweep", "reference.cli"):
-        try:
-            mod = __import__(f"mpinn.{module}", fromlist=["register_cli"])
-        except ImportError:
-            continue
-        if hasattr(mod, "register_cli") and mod.register_cli not in _EXTRA_COMMANDS:
-            _EXTRA_COMMANDS.append(mod.register_cli)
 
 
 def main(argv=None) -> int:
     console = Console(stderr=False)
-    _register_optional()
     try:
         args = make_parser().parse_args(argv)
         return args.run(args, console)
@@ -275,5 +305,7 @@ def main(argv=None) -> int:
         return 2
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+if __name__ == "__main__":  # pragma: no cover - run as the package module, not __main__
+    from mpinn.cli import main as package_main
+
+    sys.exit(package_main())

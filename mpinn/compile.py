@@ -117,8 +117,8 @@ class TorchExpr:
         if fn is None:
             raise NotImplementedError(f"no torch implementation for {expr.func}")
         arg = args[0]
-        if not isinstance(arg, torch.Tensor):
-            arg = torch.tensor(float(arg), dtype=torch.get_default_dtype())
+        if not isinstance(arg, torch.Tensor):  # a constant: evaluate in float64, stay a float
+            return float(fn(torch.tensor(float(arg), dtype=torch.float64)))
         return fn(arg)
 
 
@@ -168,8 +168,11 @@ class Batch:
         grads = self._grads.get(parent)
         if grads is None:
             value = self.get(parent)
-            (grads,) = torch.autograd.grad(value.sum(), self.points,
-                                           create_graph=self.create_graph, allow_unused=True)
+            grads = None
+            if value.requires_grad:
+                (grads,) = torch.autograd.grad(value.sum(), self.points,
+                                               create_graph=self.create_graph,
+                                               allow_unused=True)
             if grads is None:  # the parent does not depend on the input (a constant)
                 grads = torch.zeros_like(self.points)
             self._grads[parent] = grads
@@ -211,6 +214,10 @@ class ResidualProgram:
         fn = TorchExpr([plain], self.coords + self.param_symbols + self.normal + leaves)
         return fn, tuple(keys.values())
 
+    def compiled(self, name: str):
+        """``(TorchExpr, derivative keys)`` of one term (for functional re-evaluation)."""
+        return self._compiled[name]
+
     def needed(self, names) -> set:
         """Derivative keys the named terms need (for planning and tests)."""
         return {k for n in names for k in self._compiled[n][1]}
@@ -246,9 +253,32 @@ class ResidualProgram:
         return {n: _as_tensor(v, points) for n, v in zip(names, vals)}
 
 
-def output_transform(problem: Problem, field: str):
-    """The field's output transform as a TorchExpr in (net, coords, params), or None."""
-    expr = problem.outputs.get(field)
+#: Output transforms a config file may name (``outputs: {c: exp, Pi: 100}``); a number is a
+#: scale. The problem file can declare any expression instead (``output c = exp(net)``).
+NAMED_OUTPUTS = {
+    "identity": NET,
+    "exp": sp.exp(NET),
+    "softplus": sp.log(1 + sp.exp(NET)),
+    "square": NET ** 2,
+}
+
+
+def output_expression(spec):
+    """A config output spec (a name of NAMED_OUTPUTS or a number) as an expression in NET."""
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        return sp.Float(spec) * NET
+    if isinstance(spec, str) and spec in NAMED_OUTPUTS:
+        return NAMED_OUTPUTS[spec]
+    raise ValueError(f"output transform {spec!r}: use a number (a scale) or one of "
+                     f"{', '.join(NAMED_OUTPUTS)}")
+
+
+def output_transform(problem: Problem, field: str, override=None):
+    """The field's output transform as a TorchExpr in (net, coords, params), or None.
+
+    ``override`` (an expression in NET, from the config) wins over the problem's own.
+    """
+    expr = override if override is not None else problem.outputs.get(field)
     if expr is None:
         return None
     params = tuple(sp.Symbol(p, real=True) for p in problem.params)

@@ -19,6 +19,9 @@ import yaml
 from .nets import NetConfig
 
 
+MAPPINGS = ("params", "nets", "outputs", "per_term", "options", "quick")  # user-keyed, merged shallowly
+
+
 class ConfigError(ValueError):
     """A configuration mistake the user can fix (the CLI exits with code 2)."""
 
@@ -31,6 +34,7 @@ class SamplingConfig:
     method: str = "uniform"
     resample_every: int = 1
     cluster: list = field(default_factory=list)
+    per_term: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -58,6 +62,15 @@ class EvalConfig:
 
 
 @dataclass
+class ReferenceConfig:
+    """Where L2 errors come from when the problem has no exact solution."""
+
+    solver: str | None = None  # a reference solver of mpinn.reference.SOLVERS, e.g. "eof"
+    grid: str = "160x96"
+    file: str | None = None  # or an explicit .npz written by `mpinn reference`
+
+
+@dataclass
 class SolveConfig:
     steps: int = 8000
     seed: int = 0
@@ -67,14 +80,16 @@ class SolveConfig:
     params: dict = field(default_factory=dict)
     net: NetConfig = field(default_factory=NetConfig)
     nets: dict = field(default_factory=dict)
+    outputs: dict = field(default_factory=dict)
     normalize_inputs: bool = True
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     balance: BalanceConfig = field(default_factory=BalanceConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
-    reference: str | None = None
+    reference: ReferenceConfig = field(default_factory=ReferenceConfig)
     log_every: int = 50
     checkpoint_every: int = 1000
+    quick: dict = field(default_factory=dict)  # overrides applied by --quick (demo runs)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -109,8 +124,7 @@ def merge(base: dict, override: dict) -> dict:
     """Deep merge: mappings merge key by key, everything else is replaced."""
     out = copy.deepcopy(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and key not in ("params",
-                                                                                     "nets"):
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key not in MAPPINGS:
             out[key] = merge(out[key], value)
         elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = {**out[key], **copy.deepcopy(value)}
@@ -185,8 +199,8 @@ def _build(cls, data: dict, where: str = ""):
 
 
 def resolve(problem_path: str | Path | None = None, config_path: str | Path | None = None,
-            overrides: dict | None = None) -> SolveConfig:
-    """Defaults ← problem's sibling YAML ← --config ← overrides (a nested dict)."""
+            overrides: dict | None = None, quick: bool = False) -> SolveConfig:
+    """Defaults ← problem's sibling YAML ← --config ← ``quick`` section ← overrides."""
     data = default_dict()
     if problem_path is not None:
         sibling = Path(problem_path).with_suffix(".yaml")
@@ -194,6 +208,8 @@ def resolve(problem_path: str | Path | None = None, config_path: str | Path | No
             data = merge(data, read_yaml(sibling))
     if config_path is not None:
         data = merge(data, read_yaml(config_path))
+    if quick:
+        data = merge(data, data.get("quick") or {})
     if overrides:
         data = merge(data, overrides)
     cfg = _build(SolveConfig, data)

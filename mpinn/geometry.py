@@ -537,15 +537,16 @@ class Sampler:
             ),
         )
 
-    def initial(self, step: int) -> torch.Tensor:
-        """``[n_initial, ndim]`` points at t = t0 for ``step``."""
+    def initial(self, step: int, n: int | None = None) -> torch.Tensor:
+        """``[n, ndim]`` points at t = t0 for ``step`` (``n=None`` uses ``n_initial``)."""
         if self.box.time is None:
             raise ValueError("initial points need a box with a time interval")
+        n = self.n_initial if n is None else n
         return self._get(
-            ("initial", self.n_initial),
+            ("initial", n),
             step,
             lambda s: sample_initial(
-                self.box, self.n_initial, seed_or_generator=s, method=self.method,
+                self.box, n, seed_or_generator=s, method=self.method,
                 clusters=self.clusters, dtype=self.dtype,
             ),
         )

@@ -87,7 +87,8 @@ class FieldNets(nn.Module):
     """``nets(points) -> {field: values [n]}``, one MLP per field."""
 
     def __init__(self, problem: Problem, box: Box, params: dict, cfg: NetConfig,
-                 per_field: dict | None = None, seed: int = 0, normalize_inputs: bool = True):
+                 per_field: dict | None = None, seed: int = 0, normalize_inputs: bool = True,
+                 outputs: dict | None = None):
         super().__init__()
         self.fields = tuple(problem.fields)
         self.params = dict(params)
@@ -105,7 +106,8 @@ class FieldNets(nn.Module):
         per_field = per_field or {}
         self.nets = nn.ModuleDict({
             f: MLP(n_in, per_field.get(f, cfg), generator) for f in self.fields})
-        self.transforms = {f: output_transform(problem, f) for f in self.fields}
+        outputs = outputs or {}
+        self.transforms = {f: output_transform(problem, f, outputs.get(f)) for f in self.fields}
         self.coords = problem.coords
         self.param_symbols = tuple(problem.params)
 

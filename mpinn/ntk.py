@@ -80,7 +80,7 @@ def point_sets(setup, include_conditions: bool = False, step: int = 0) -> list:
     Condition points are deduplicated (a 1D boundary is two points; repeating them only
     adds identical rows to J).
     """
-    from .train import _points
+    from .train import points_for
 
     out = []
     for group in setup.groups:
@@ -88,7 +88,7 @@ def point_sets(setup, include_conditions: bool = False, step: int = 0) -> list:
             continue
         if not group.terms:
             continue
-        pts, normals = _points(setup, group, step)
+        pts, normals = points_for(setup, group, step)
         pts = pts.to(torch.float64)
         normals = normals.to(torch.float64) if normals is not None else None
         if group.kind != "interior":
@@ -136,7 +136,7 @@ def _next_level(inner, jacfwd):
 class _FunctionalResidual:
     """r(theta, x, n) -> residuals of ``terms`` at one point ([T]), torch.func-transformable.
 
-    Reuses the compiled TorchExpr of each term (``program._compiled``) and replaces the
+    Reuses the compiled TorchExpr of each term (``program.compiled``) and replaces the
     autograd-based :class:`~mpinn.compile.Batch` by forward-mode derivatives in x.
     """
 
@@ -145,7 +145,7 @@ class _FunctionalResidual:
         self.nets = nets
         self.terms = list(terms)
         self.params = dict(params)
-        self.compiled = [program._compiled[t] for t in self.terms]
+        self.compiled = [program.compiled(t) for t in self.terms]
         keys = program.needed(self.terms)
         self.order = max((len(k.columns) for k in keys), default=0)
         self.field_index = {f: i for i, f in enumerate(nets.fields)}
@@ -491,27 +491,35 @@ def render(report: NtkReport, console) -> None:
 
     js = report.to_json()
     title = f"{report.problem}: NTK spectra (S = {report.S} networks, float64)"
-    table = Table(title=title)
+    from rich import box
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
+                  padding=(0, 0), collapse_padding=True)
     if report.sweep_name:
         table.add_column(report.sweep_name, justify="right")
-    for col in ("rows", "λmax(K)", "λmin(K)", "cond(K)", "λmax(K_P)", "S−λmax(K_P)",
-                "bound", "2/λmax(K)", "2/λmax(K_P)", "rank / params"):
-        table.add_column(col, justify="right")
+    for col in ("rows", "λmax(K)", "λmin(K)", "λmax(K_P)", "S−λmax(K_P)", "bound",
+                "2/λmax(K)", "ranks"):
+        table.add_column(col, justify="right", no_wrap=True)
     for r in report.results:
         cells = []
         if report.sweep_name:
             cells.append(f"{r['params'][report.sweep_name]:g}")
-        ranks = " ".join(f"{f}:{n['rank']}/{n['params']}" for f, n in r["networks"].items())
-        cond = "∞ (singular)" if r["K_numerically_singular"] or r["cond_K"] is None \
-            else f"{r['cond_K']:.2e}"
-        bound = ("[green]holds[/green]" if r["bound_holds"] else "[red]VIOLATED[/red]") + \
-            (" (=S)" if r["equality"] else "")
-        cells += [str(r["rows"]), f"{r['lambda_max_K']:.4e}", f"{r['lambda_min_K']:.2e}", cond,
-                  f"{r['lambda_max_KP']:.10f}", f"{r['S_minus_lambda_max_KP']:.2e}", bound,
-                  f"{r['lr_max_K']:.3e}" if r["lr_max_K"] else "—",
-                  f"{r['lr_max_KP']:.4f}" if r["lr_max_KP"] else "—", ranks]
+        ranks = ",".join(str(n["rank"]) for n in r["networks"].values())
+        bound = ("[green]ok[/green]" if r["bound_holds"] else "[red]VIOLATED[/red]") + \
+            ("=S" if r["equality"] else "")
+        cells += [str(r["rows"]), f"{r['lambda_max_K']:.3e}", f"{r['lambda_min_K']:.0e}",
+                  f"{r['lambda_max_KP']:.9f}", f"{r['S_minus_lambda_max_KP']:.0e}", bound,
+                  f"{r['lr_max_K']:.2e}" if r["lr_max_K"] else "—", ranks]
         table.add_row(*cells)
     console.print(table)
+    first = report.results[0]
+    console.print("networks (ranks column in this order): " + ", ".join(
+        f"{f} {n['params']} params, J {n['shape'][0]}x{n['shape'][1]}"
+        for f, n in first["networks"].items()) + f"; 2/λmax(K_P) = "
+        f"{first['lr_max_KP']:.4f} (≥ 2/S)", highlight=False)
+    if any(r["K_numerically_singular"] for r in report.results):
+        console.print("K is numerically singular (λmin(K) <= rows·eps·λmax): cond(K) = ∞ "
+                      "in floating point; see the ranks.", highlight=False)
     for line in notes(report):
         console.print(line, highlight=False)
     if js["fit_exponent"] is not None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import results, train
-from .config import SolveConfig
+from .config import ConfigError, SolveConfig
 from .symbolic import Problem, load
 
 
 def solve(problem_path: str | Path, cfg: SolveConfig, out: str | Path, *,
-          problem: Problem | None = None, progress=None, plots: bool = True) -> dict:
+          problem: Problem | None = None, progress=None, plots: bool = True,
+          log=None) -> dict:
     """Train, write every result file into ``out`` and return the metrics.
 
     ``progress``: optional object with ``update(step, info)``; ``plots=False`` skips the PNGs
@@ -21,11 +22,13 @@ def solve(problem_path: str | Path, cfg: SolveConfig, out: str | Path, *,
     writes the results of the networks as they are, then propagates.
     """
     problem = problem or load(problem_path)
-    reference = None
-    if cfg.reference:
-        from .reference import load_reference
+    from .reference import load_reference
 
-        reference = load_reference(cfg.reference, problem_path)
+    try:
+        reference = load_reference(cfg.reference, problem, problem.param_values(cfg.params),
+                                   log=log)
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        raise ConfigError(f"reference: {exc}") from None
     setup = train.build(problem, cfg, reference=reference)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

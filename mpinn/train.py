@@ -18,7 +18,7 @@ import torch
 
 from . import geometry
 from .balance import make_balancer
-from .compile import ResidualProgram
+from .compile import ResidualProgram, output_expression
 from .config import ConfigError, SolveConfig
 from .nets import FieldNets
 from .optim import make_lr_schedule, make_optimizer, needs_closure, parse_schedule
@@ -35,6 +35,7 @@ class Group:
     kind: str  # "interior" | "faces" | "initial"
     terms: list
     faces: tuple = ()
+    n: int | None = None  # points per step (None: the sampler's count for this kind)
 
 
 @dataclass
@@ -96,46 +97,64 @@ def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
     dtype = DTYPES[cfg.dtype]
     box = problem.box(values)
     program = ResidualProgram(problem)
-    nets = FieldNets(problem, box, values, cfg.net, per_field={f: cfg.net_for(f) for f in
-                                                                 problem.fields},
-                     seed=cfg.seed, normalize_inputs=cfg.normalize_inputs).to(device, dtype)
+    try:
+        outputs = {f: output_expression(spec) for f, spec in cfg.outputs.items()}
+    except ValueError as exc:
+        raise ConfigError(f"outputs: {exc}") from None
+    unknown = sorted(set(outputs) - set(problem.fields))
+    if unknown:
+        raise ConfigError(f"outputs: '{unknown[0]}' is not a field of {problem.name}")
+    nets = FieldNets(problem, box, values, cfg.net,
+                     per_field={f: cfg.net_for(f) for f in problem.fields}, seed=cfg.seed,
+                     normalize_inputs=cfg.normalize_inputs, outputs=outputs).to(device, dtype)
     clusters = []
     for item in cfg.sampling.cluster:
         try:
+            width = float(item["width"])
+            if item.get("scale_param"):  # width in units of a parameter, e.g. Debye lengths
+                width *= values[item["scale_param"]]
             clusters.append(geometry.Cluster(resolve_faces(problem, item["faces"]),
-                                             float(item["fraction"]), float(item["width"])))
-        except (KeyError, TypeError) as exc:
-            raise ConfigError(f"sampling.cluster entries need faces, fraction and width: {exc}")
+                                             float(item["fraction"]), width))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError("sampling.cluster entries are {faces: [...], fraction: F, "
+                              f"width: W[, scale_param: NAME]}}: {exc}") from None
     s = cfg.sampling
     sampler = geometry.Sampler(box, n_interior=s.interior, n_boundary=s.boundary,
-                               n_initial=s.initial if box.time else 0, method=s.method, clusters=tuple(clusters),
+                               n_initial=s.initial if box.time else 0, method=s.method,
+                               clusters=tuple(clusters),
                                resample_every=s.resample_every, seed=cfg.seed, dtype=dtype)
     groups = [Group("interior", [t.name for t in problem.equations])]
-    by_faces: dict = {}
+    per_term = dict(s.per_term)
+    by_key: dict = {}
     for t in problem.conditions:
-        if t.kind == "bc":
-            by_faces.setdefault(t.faces, []).append(t.name)
-    groups += [Group("faces", names, faces) for faces, names in by_faces.items()]
-    initial = [t.name for t in problem.conditions if t.kind == "ic"]
-    if initial:
-        groups.append(Group("initial", initial))
+        statement = t.name.split(".")[0]
+        n = per_term.pop(t.name, None) or per_term.get(statement)
+        by_key.setdefault((t.kind, t.faces, n), []).append(t.name)
+    per_term = {k: v for k, v in per_term.items() if k not in
+                {t.name.split(".")[0] for t in problem.conditions}}
+    if per_term:
+        raise ConfigError(f"sampling.per_term: '{next(iter(per_term))}' is not a condition of "
+                          f"{problem.name}")
+    groups += [Group("faces" if kind == "bc" else "initial", names, faces, n)
+               for (kind, faces, n), names in by_key.items()]
     return Setup(problem, cfg, values, box, program, nets, sampler, groups, device, dtype,
                  reference)
 
 
-def _points(setup: Setup, group: Group, step: int):
+def points_for(setup: Setup, group: Group, step: int):
+    """The batch of ``group`` at ``step``: (points, normals or None)."""
     if group.kind == "interior":
         return setup.sampler.interior(step), None
     if group.kind == "faces":
-        return setup.sampler.faces(group.faces, None, step)
-    return setup.sampler.initial(step), None
+        return setup.sampler.faces(group.faces, group.n, step)
+    return setup.sampler.initial(step, group.n), None
 
 
 def losses_at(setup: Setup, step: int) -> dict:
     """Mean squared residual of every term, on the batch of ``step``."""
     out = {}
     for group in setup.groups:
-        points, normals = _points(setup, group, step)
+        points, normals = points_for(setup, group, step)
         points = points.to(setup.device)
         normals = normals.to(setup.device) if normals is not None else None
         res = setup.program.evaluate(setup.nets, points, group.terms, setup.values, normals)

@@ -89,3 +89,50 @@ def test_nan_guard_stops_and_keeps_last_good_state(tmp_path):
     assert "non-finite" in m["stopped"]
     state = torch.load(out / "model.pt", weights_only=True)
     assert all(torch.isfinite(v).all() for v in state["nets"].values())
+
+
+HEAT = """problem heat
+domain x in [0, 1]
+time t in [0, 0.2]
+field u
+exact u = exp(-pi^2*t)*sin(pi*x)
+pde diffusion: dt(u) = dxx(u)
+bc ends on all: u = 0
+ic start on t = 0: u = exact
+"""
+
+
+def test_time_dependent_problem_trains_with_initial_condition(tmp_path):
+    path = tmp_path / "heat.mp"
+    path.write_text(HEAT)
+    problem = load(path)
+    cfg = config.resolve(path, None, {**SMALL, "steps": 300, "optimizer": {"lr": 3e-3},
+                                      "sampling": {"interior": 128, "boundary": 32,
+                                                   "per_term": {"start": 48}}})
+    setup = train.build(problem, cfg)
+    kinds = {g.kind: g for g in setup.groups}
+    assert kinds["initial"].terms == ["start"] and kinds["initial"].n == 48
+    points, _ = train.points_for(setup, kinds["initial"], 0)
+    assert points.shape == (48, 2) and bool((points[:, 1] == 0).all())
+    initial = train.current_l2(setup, train.eval_points(setup)[0])["u"]
+    metrics = runner.solve(path, cfg, tmp_path / "run", problem=problem, plots=False)
+    assert metrics["l2"]["u"] < initial / 5, (initial, metrics["l2"])
+
+
+def test_config_output_transform_and_bad_config(tmp_path):
+    path = "problems/coupled_sym.mp"
+    problem = load(path)
+    cfg = config.resolve(path, None, {**SMALL, "outputs": {"u": "exp", "v": 3}})
+    setup = train.build(problem, cfg)
+    X = torch.rand(20, 1)
+    out = setup.nets(X)
+    raw_u = setup.nets.nets["u"](setup.nets.inputs(X))
+    raw_v = setup.nets.nets["v"](setup.nets.inputs(X))
+    torch.testing.assert_close(out["u"], torch.exp(raw_u))
+    torch.testing.assert_close(out["v"], 3 * raw_v)
+    for bad in ({"outputs": {"w": "exp"}}, {"outputs": {"u": "cube"}},
+                {"sampling": {"per_term": {"nowhere": 3}}}):
+        import pytest
+
+        with pytest.raises(config.ConfigError):
+            train.build(problem, config.resolve(path, None, bad))
