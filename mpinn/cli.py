@@ -176,6 +176,9 @@ def _print_summary(metrics: dict, out: Path, console: Console) -> None:
     console.print(table)
     if metrics.get("stopped"):
         console.print(f"[red]stopped early:[/red] {metrics['stopped']}")
+    if metrics.get("time_limited"):
+        console.print(f"reached the time limit after {metrics['steps_done']} of "
+                      f"{metrics['steps']} steps")
     console.print(f"results in {out}")
 
 

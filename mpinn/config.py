@@ -89,6 +89,7 @@ class SolveConfig:
     reference: ReferenceConfig = field(default_factory=ReferenceConfig)
     log_every: int = 50
     checkpoint_every: int = 1000
+    time_limit_s: float = 0.0  # wall-clock budget of the training loop (0 = none)
     quick: dict = field(default_factory=dict)  # overrides applied by --quick (demo runs)
 
     def to_dict(self) -> dict:

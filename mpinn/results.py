@@ -77,7 +77,8 @@ def write_run(out: Path, setup, result, problem_path: str | Path | None,
     arrays["space_names"] = np.array([s.name for s in setup.problem.space])
     np.savez_compressed(out / "fields.npz", **arrays)
     save_model(out / "model.pt", setup, result.steps_done)
-    known = [v for v in l2.values() if v is not None]
+    # the mean is over relative errors only (an identically-zero reference has an RMS error)
+    known = [v for f, v in l2.items() if v is not None and kinds.get(f) == "relative"]
     cfg = setup.cfg
     metrics = {
         "problem": setup.problem.name,
@@ -98,6 +99,7 @@ def write_run(out: Path, setup, result, problem_path: str | Path | None,
         "final_losses": {k: _clean(v) for k, v in result.final_losses.items()},
         "final_weights": result.final_weights,
         "stopped": result.stopped,
+        "time_limited": result.time_limited,
         "versions": {"mpinn": __version__, "torch": torch.__version__},
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")

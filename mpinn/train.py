@@ -65,6 +65,7 @@ class TrainResult:
     stopped: str | None = None  # why training stopped early, or None
     final_losses: dict = field(default_factory=dict)
     final_weights: dict = field(default_factory=dict)
+    time_limited: bool = False  # stopped by cfg.time_limit_s (a budget, not a failure)
 
 
 def resolve_faces(problem: Problem, names) -> tuple:
@@ -312,8 +313,16 @@ def train(setup: Setup, progress=None, checkpoint=None) -> TrainResult:
             if checkpoint is not None and cfg.checkpoint_every and \
                     step % cfg.checkpoint_every == 0:
                 checkpoint(step)
-        if result.stopped:
+            if cfg.time_limit_s and time.perf_counter() - start > cfg.time_limit_s:
+                result.time_limited = True
+                break
+        if result.stopped or result.time_limited:
             break
+    if result.time_limited and (not result.history or result.history[-1]["step"] != step):
+        l2 = current_l2(setup, eval_pts)  # the final row of a run cut short by its budget
+        result.history.append({"step": step, "time_s": time.perf_counter() - start,
+                               "loss": float(total.detach()),
+                               **{f"l2[{k}]": v for k, v in l2.items()}})
     result.steps_done = step
     result.wall_time_s = time.perf_counter() - start
     result.final_losses = {k: float(v.detach())
