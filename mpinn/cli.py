@@ -28,7 +28,10 @@ class UsageError(Exception):
 
 
 def builtin_problems() -> dict:
-    root = resources.files("mpinn.problems")
+    try:
+        root = resources.files("mpinn.problems")
+    except ModuleNotFoundError:  # running from a source tree that is not installed
+        root = Path(__file__).resolve().parents[1] / "problems"
     return {Path(p.name).stem: Path(str(p)) for p in root.iterdir() if p.name.endswith(".mp")}
 
 

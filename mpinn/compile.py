@@ -181,6 +181,51 @@ class Batch:
         return value
 
 
+class StackedBatch:
+    """Like :class:`Batch`, for networks evaluated as one ensemble (``nets.stackable``).
+
+    Each network sees its own copy of the points (``X[s]``), so one ``autograd.grad`` of
+    the summed outputs w.r.t. ``X`` returns every field's input gradient at once: the
+    derivative plan costs one call per distinct parent derivative (``1 + d`` calls for
+    second derivatives in d dimensions) instead of one per field and parent.
+    """
+
+    def __init__(self, nets, points: torch.Tensor, keys, create_graph: bool = True):
+        self.fields = nets.fields
+        self.index = {f: s for s, f in enumerate(self.fields)}
+        self.create_graph = create_graph
+        n_fields = len(self.fields)
+        self.X = points.detach().unsqueeze(0).expand(n_fields, -1, -1).clone()
+        self.X.requires_grad_(True)
+        raw = nets.forward_stacked(self.X)
+        self._cache = {DerivativeKey(f, ()): nets.transform(f, raw[s], self.X[s])
+                       for s, f in enumerate(self.fields)}
+        self._grads: dict = {}
+        parents: dict = {}
+        for key in keys:
+            for j in range(len(key.columns)):
+                parents.setdefault(key.columns[:j], set()).add(key.field)
+        for cols in sorted(parents, key=len):
+            self._gradients(cols, sorted(parents[cols]))
+
+    def _gradients(self, cols: tuple, fields: list) -> None:
+        values = [self.get(DerivativeKey(f, cols)) for f in fields]
+        live = [v for v in values if v.requires_grad]
+        grads = None
+        if live:
+            total = torch.stack([v.sum() for v in live]).sum()
+            (grads,) = torch.autograd.grad(total, self.X, create_graph=self.create_graph,
+                                           allow_unused=True)
+        for f in fields:
+            g = grads[self.index[f]] if grads is not None else None
+            self._grads[(f, cols)] = g if g is not None else torch.zeros_like(self.X[0])
+
+    def get(self, key: DerivativeKey) -> torch.Tensor:
+        if key not in self._cache:
+            self._cache[key] = self._grads[(key.field, key.columns[:-1])][:, key.columns[-1]]
+        return self._cache[key]
+
+
 class ResidualProgram:
     """All residual terms of a problem, compiled once; parameters bound per call.
 
@@ -232,9 +277,13 @@ class ResidualProgram:
 
     def evaluate(self, nets, points: torch.Tensor, names, params: dict, normals=None,
                  create_graph: bool = True) -> dict:
-        if not points.requires_grad:
-            points = points.detach().requires_grad_(True)
-        batch = Batch(nets(points), points, create_graph=create_graph)
+        if getattr(nets, "stackable", False):
+            batch = StackedBatch(nets, points, self.needed(names), create_graph=create_graph)
+            points = batch.X[0]
+        else:
+            if not points.requires_grad:
+                points = points.detach().requires_grad_(True)
+            batch = Batch(nets(points), points, create_graph=create_graph)
         values = self.leaf_values(points, params, normals)
         out = {}
         for name in names:

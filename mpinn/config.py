@@ -44,7 +44,7 @@ class OptimizerConfig:
     options: dict = field(default_factory=dict)
     warmup_steps: int = 0
     decay_rate: float = 0.8
-    decay_steps: int = 1000
+    decay_steps: int = 2000
     lbfgs_steps: int = 0
 
 
@@ -72,7 +72,7 @@ class ReferenceConfig:
 
 @dataclass
 class SolveConfig:
-    steps: int = 8000
+    steps: int = 16000
     seed: int = 0
     dtype: str = "float32"
     device: str = "cpu"

@@ -21,6 +21,13 @@ def read_history(path: Path) -> list:
         return list(csv.DictReader(fh))
 
 
+def _series(steps: list, history: list, column: str) -> tuple:
+    """(steps, values) of the rows where ``column`` has a value (L2 is not on every row)."""
+    pts = [(s, float(r[column])) for s, r in zip(steps, history)
+           if r.get(column) not in ("", None)]
+    return tuple(zip(*pts)) if pts else ((), ())
+
+
 def plot_history(history: list, out: Path) -> Path:
     """Total and per-term losses (and L2 errors when present) against the step."""
     steps = [float(r["step"]) for r in history]
@@ -30,17 +37,15 @@ def plot_history(history: list, out: Path) -> Path:
     ncols = 2 if l2_cols else 1
     fig, axes = plt.subplots(1, ncols, figsize=(6 * ncols, 4), squeeze=False)
     ax = axes[0, 0]
-    ax.semilogy(steps, [float(r["loss"]) for r in history], "k", lw=2, label="weighted total")
+    ax.semilogy(*_series(steps, history, "loss"), "k", lw=2, label="weighted total")
     for c in loss_cols:
-        ax.semilogy(steps, [float(r[c]) for r in history], lw=1, label=c[5:-1])
+        ax.semilogy(*_series(steps, history, c), lw=1, label=c[5:-1])
     ax.set_xlabel("step"), ax.set_ylabel("mean squared residual"), ax.set_title("losses")
     ax.legend(fontsize=7)
     if l2_cols:
         ax = axes[0, 1]
         for c in l2_cols:
-            pts = [(s, float(r[c])) for s, r in zip(steps, history) if r.get(c) not in ("", None)]
-            if pts:
-                ax.semilogy(*zip(*pts), label=c[3:-1])
+            ax.semilogy(*_series(steps, history, c), label=c[3:-1])
         ax.set_xlabel("step"), ax.set_ylabel("relative L2 error"), ax.set_title("error")
         ax.legend(fontsize=7)
     fig.tight_layout()

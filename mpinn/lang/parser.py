@@ -11,6 +11,7 @@ import re
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -50,7 +51,11 @@ _TOKEN_WORDS = {"NAME": "a name", "NUMBER": "a number", "STRING": "a quoted titl
 
 @lru_cache(maxsize=1)
 def grammar_text() -> str:
-    return resources.files("mpinn.grammars").joinpath("mpinn.lark").read_text(encoding="utf-8")
+    try:
+        root = resources.files("mpinn.grammars")
+    except ModuleNotFoundError:  # running from a source tree that is not installed
+        root = Path(__file__).resolve().parents[2] / "grammars"
+    return root.joinpath("mpinn.lark").read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
