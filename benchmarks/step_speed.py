@@ -14,7 +14,6 @@ import time
 import torch
 
 from mpinn import config, train
-from mpinn.nets import FieldNets
 from mpinn.symbolic import load
 
 
@@ -51,8 +50,7 @@ def main() -> None:
         rates = {"separate": [], "stacked": []}
         for _ in range(args.rounds):
             for mode in rates:
-                FieldNets.stackable = property(lambda self, m=mode: m == "stacked" and
-                                               _stackable(self))
+                setup.nets.ensemble = mode == "stacked"
                 steps_per_second(setup, 3)  # warm-up
                 rates[mode].append(steps_per_second(setup, args.steps))
         best = {m: max(v) for m, v in rates.items()}
@@ -60,8 +58,6 @@ def main() -> None:
               f"{best['stacked']:.1f} steps/s, speed-up {best['stacked'] / best['separate']:.2f}x"
               f"  (best of {args.rounds} rounds of {args.steps} steps, {args.device})")
 
-
-_stackable = FieldNets.stackable.fget
 
 if __name__ == "__main__":
     main()

@@ -82,6 +82,7 @@ class SolveConfig:
     nets: dict = field(default_factory=dict)
     outputs: dict = field(default_factory=dict)
     normalize_inputs: bool = True
+    ensemble: str = "auto"  # evaluate the networks as one stacked ensemble: auto|on|off
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     balance: BalanceConfig = field(default_factory=BalanceConfig)

@@ -137,12 +137,15 @@ class FieldNets(nn.Module):
         x = self.inputs(points)
         return {f: self.transform(f, self.nets[f](x), points) for f in self.fields}
 
+    ensemble = False  # evaluate as one stacked ensemble when possible (set by train.build)
+
     @property
     def stackable(self) -> bool:
-        """True when every field's network has the same architecture (no Fourier layer), so
-        :meth:`forward_stacked` can evaluate them as one batched ensemble."""
+        """True when the ensemble path is on and every field's network has the same
+        architecture (no Fourier layer), so :meth:`forward_stacked` can run them at once."""
         cfgs = [self.nets[f].cfg for f in self.fields]
-        return all(c == cfgs[0] for c in cfgs) and cfgs[0].fourier_features == 0
+        return self.ensemble and all(c == cfgs[0] for c in cfgs) and \
+            cfgs[0].fourier_features == 0
 
     def forward_stacked(self, points: torch.Tensor) -> torch.Tensor:
         """Raw outputs ``[S, n]`` of the S networks on per-network copies ``[S, n, d]`` of
