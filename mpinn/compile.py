@@ -75,7 +75,7 @@ class TorchExpr:
     """
 
     def __init__(self, exprs, symbols):
-        exprs = [sp.sympify(e) if not isinstance(e, sp.Basic) else e for e in exprs]
+        exprs = [e if isinstance(e, sp.Basic) else sp.Float(e) for e in exprs]  # plain numbers
         self.symbols = tuple(symbols)
         replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_cse"),
                                        optimizations=None)

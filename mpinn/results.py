@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from . import __version__, config, report
+from .train import grid_fields
 
 METRICS_KEYS = ("problem", "params", "optimizer", "balance", "steps", "seed", "wall_time_s",
                 "l2", "l2_mean", "final_losses")
@@ -66,8 +67,6 @@ def _clean(value):
 def write_run(out: Path, setup, result, problem_path: str | Path | None,
               plots: bool = True) -> dict:
     """Write every result file of a finished run; returns the metrics."""
-    from .train import grid_fields  # results depend on train, not the other way
-
     out.mkdir(parents=True, exist_ok=True)
     config.save(setup.cfg, out / "config.yaml")
     if problem_path is not None:
