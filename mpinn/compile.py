@@ -240,6 +240,7 @@ class ResidualProgram:
         self.normal = normal_symbols(problem.space)
         self.terms: dict[str, Term] = {t.name: t for t in problem.terms}
         self._compiled = {name: self._compile(t) for name, t in self.terms.items()}
+        self._needed: dict = {}
         self.exact = None
         if problem.exact:
             names = list(problem.exact)
@@ -263,9 +264,12 @@ class ResidualProgram:
         """``(TorchExpr, derivative keys)`` of one term (for functional re-evaluation)."""
         return self._compiled[name]
 
-    def needed(self, names) -> set:
-        """Derivative keys the named terms need (for planning and tests)."""
-        return {k for n in names for k in self._compiled[n][1]}
+    def needed(self, names) -> frozenset:
+        """Derivative keys the named terms need (the plan; cached per group of terms)."""
+        names = tuple(names)
+        if names not in self._needed:
+            self._needed[names] = frozenset(k for n in names for k in self._compiled[n][1])
+        return self._needed[names]
 
     def leaf_values(self, points: torch.Tensor, params: dict, normals=None) -> dict:
         values = {c: points[:, i] for i, c in enumerate(self.coords)}

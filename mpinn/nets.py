@@ -109,11 +109,11 @@ class FieldNets(nn.Module):
         outputs = outputs or {}
         self.transforms = {f: output_transform(problem, f, outputs.get(f)) for f in self.fields}
         self.coords = problem.coords
-        self.param_symbols = tuple(problem.params)
+        self.param_symbols = {p: sp.Symbol(p, real=True) for p in problem.params}
 
     def _env(self, points: torch.Tensor) -> dict:
         env = {c: points[..., i] for i, c in enumerate(self.coords)}
-        env.update({sp.Symbol(p, real=True): v for p, v in self.params.items()})
+        env.update({self.param_symbols[p]: v for p, v in self.params.items()})
         return env
 
     def inputs(self, points: torch.Tensor) -> torch.Tensor:

@@ -325,8 +325,9 @@ def train(setup: Setup, progress=None, checkpoint=None) -> TrainResult:
                                **{f"l2[{k}]": v for k, v in l2.items()}})
     result.steps_done = step
     result.wall_time_s = time.perf_counter() - start
-    result.final_losses = {k: float(v.detach())
-                           for k, v in losses_at(setup, max(step - 1, 0)).items()}
+    if step == 0 or result.stopped:  # no step taken, or networks restored: evaluate anew
+        losses = losses_at(setup, max(step - 1, 0))
+    result.final_losses = {k: float(v.detach()) for k, v in losses.items()}
     result.final_weights = balancer.weights
     return result
 
