@@ -25,7 +25,7 @@ import sympy as sp
 import torch
 from sympy.core.function import AppliedUndef
 
-from .symbolic import NET, Problem, Term, normal_symbols
+from .symbolic import NET, Problem, Term, normal_symbols, output_fields
 
 
 def _pow(base, exponent):
@@ -326,16 +326,27 @@ def output_expression(spec):
                      f"{', '.join(NAMED_OUTPUTS)}")
 
 
-def output_transform(problem: Problem, field: str, override=None):
-    """The field's output transform as a TorchExpr in (net, coords, params), or None.
+def field_value_symbol(name: str) -> sp.Symbol:
+    """The symbol that stands for a field's value inside another field's output transform."""
+    return sp.Symbol(f"_value_{name}", real=True)
 
-    ``override`` (an expression in NET, from the config) wins over the problem's own.
+
+def output_transform(problem: Problem, field: str, override=None):
+    """``(TorchExpr in (net, coords, params, used field values), used fields)``, or
+    ``(None, ())`` when the field is its raw network output.
+
+    ``override`` (an expression in NET, from the config) wins over the problem's own. An
+    output may use other fields' values (``output cp = exp(net - phi)``): they become
+    plain symbols here, and the networks evaluate the fields in dependency order.
     """
     expr = override if override is not None else problem.outputs.get(field)
     if expr is None:
-        return None
+        return None, ()
+    uses = tuple(output_fields(expr))
+    expr = expr.subs({problem.funcs[f]: field_value_symbol(f) for f in uses})
     params = tuple(sp.Symbol(p, real=True) for p in problem.params)
-    return TorchExpr([expr], (NET,) + problem.coords + params)
+    values = tuple(field_value_symbol(f) for f in uses)
+    return TorchExpr([expr], (NET,) + problem.coords + params + values), uses
 
 
 def feature_program(problem: Problem):

@@ -16,9 +16,9 @@ import sympy as sp
 import torch
 from torch import nn
 
-from .compile import feature_program, output_transform
+from .compile import feature_program, field_value_symbol, output_transform
 from .geometry import Box
-from .symbolic import NET, Problem
+from .symbolic import NET, Problem, output_order
 
 ACTIVATIONS = {
     "tanh": nn.Tanh,
@@ -49,6 +49,7 @@ class NetConfig:
     activation: str = "tanh"
     fourier_features: int = 0  # number of random Fourier frequencies (0 = off)
     fourier_sigma: float = 1.0
+    output_init_scale: float = 1.0  # < 1: the network starts near net = 0 (see MLP)
 
 
 class MLP(nn.Module):
@@ -75,6 +76,16 @@ class MLP(nn.Module):
                 with torch.no_grad():
                     m.weight.uniform_(-bound, bound, generator=generator)
                     m.bias.zero_()
+        if not 0 < cfg.output_init_scale <= 1:
+            raise ValueError(f"output_init_scale must be in (0, 1], not {cfg.output_init_scale!r}")
+        with torch.no_grad():
+            # Why: where an output transform carries an ansatz (a known double layer, a
+            # Boltzmann factor), net = 0 is the informed start, and a random O(1) output
+            # scaled by e.g. ``output Pi = 100*net`` starts far from it. Not exactly 0:
+            # conditions the ansatz already meets would then have residuals at round-off,
+            # and inverse-gradient-norm balancing would give them huge weights that pin
+            # the networks.
+            self.layers[-1].weight.mul_(cfg.output_init_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.fourier is not None:
@@ -107,7 +118,11 @@ class FieldNets(nn.Module):
         self.nets = nn.ModuleDict({
             f: MLP(n_in, per_field.get(f, cfg), generator) for f in self.fields})
         outputs = outputs or {}
-        self.transforms = {f: output_transform(problem, f, outputs.get(f)) for f in self.fields}
+        self.transforms, self.uses = {}, {}
+        for f in self.fields:
+            self.transforms[f], self.uses[f] = output_transform(problem, f, outputs.get(f))
+        merged = {**problem.outputs, **outputs}
+        self.order = tuple(output_order(self.fields, merged))  # used fields come first
         self.coords = problem.coords
         self.param_symbols = {p: sp.Symbol(p, real=True) for p in problem.params}
 
@@ -125,27 +140,35 @@ class FieldNets(nn.Module):
                  for f in feats]
         return torch.cat([x, torch.stack(feats, dim=-1)], dim=-1)
 
-    def transform(self, field_name: str, raw: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
-        """The field's output transform applied to its raw network output."""
+    def transform(self, field_name: str, raw: torch.Tensor, points: torch.Tensor,
+                  values: dict | None = None) -> torch.Tensor:
+        """The field's output transform applied to its raw network output; ``values`` holds
+        the fields the transform uses (``exp(net - phi)`` needs phi)."""
         transform = self.transforms[field_name]
         if transform is None:
             return raw
-        value = transform({**self._env(points), NET: raw})[0]
+        env = {**self._env(points), NET: raw}
+        env.update({field_value_symbol(f): values[f] for f in self.uses[field_name]})
+        value = transform(env)[0]
         return value if isinstance(value, torch.Tensor) else torch.full_like(raw, value)
 
     def forward(self, points: torch.Tensor) -> dict:
         x = self.inputs(points)
-        return {f: self.transform(f, self.nets[f](x), points) for f in self.fields}
+        values: dict = {}
+        for f in self.order:
+            values[f] = self.transform(f, self.nets[f](x), points, values)
+        return {f: values[f] for f in self.fields}
 
     ensemble = False  # evaluate as one stacked ensemble when possible (set by train.build)
 
     @property
     def stackable(self) -> bool:
-        """True when the ensemble path is on and every field's network has the same
-        architecture (no Fourier layer), so :meth:`forward_stacked` can run them at once."""
+        """True when the ensemble path is on, every field's network has the same
+        architecture (no Fourier layer) and no output uses another field (each network
+        sees its own copy of the points), so :meth:`forward_stacked` can run them at once."""
         cfgs = [self.nets[f].cfg for f in self.fields]
         return self.ensemble and all(c == cfgs[0] for c in cfgs) and \
-            cfgs[0].fourier_features == 0
+            cfgs[0].fourier_features == 0 and not any(self.uses.values())
 
     def forward_stacked(self, points: torch.Tensor) -> torch.Tensor:
         """Raw outputs ``[S, n]`` of the S networks on per-network copies ``[S, n, d]`` of

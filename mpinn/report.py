@@ -103,6 +103,38 @@ def plot_fields(fields: dict, out: Path, space_names: list) -> list:
     return paths
 
 
+def plot_profiles(fields: dict, out: Path, space_names: list) -> Path | None:
+    """2D runs with an exact/reference solution: each field along the centreline (middle of
+    the second coordinate) and across it at three stations of the first, PINN against
+    reference — where a heat map hides a double layer, a profile shows it."""
+    if len(space_names) != 2:
+        return None
+    names = sorted(k[5:] for k in fields if k.startswith("pred_") and f"exact_{k[5:]}" in fields)
+    if not names:
+        return None
+    x, y = fields[f"axis_{space_names[0]}"], fields[f"axis_{space_names[1]}"]
+    stations = [len(x) // 4, len(x) // 2, 3 * len(x) // 4]
+    fig, axs = plt.subplots(len(names), 2, figsize=(10, 2.4 * len(names)), squeeze=False)
+    for row, f in zip(axs, names):
+        pred, ref = _slice(fields[f"pred_{f}"], 2), _slice(fields[f"exact_{f}"], 2)
+        mid = len(y) // 2
+        row[0].plot(x, pred[:, mid], label="PINN")
+        row[0].plot(x, ref[:, mid], "k--", label="reference")
+        row[0].set_title(f"{f} at {space_names[1]} = {y[mid]:.3g}")
+        row[0].set_xlabel(space_names[0])
+        for i, colour in zip(stations, ("C0", "C1", "C2")):
+            row[1].plot(y, pred[i, :], color=colour, label=f"{space_names[0]} = {x[i]:.3g}")
+            row[1].plot(y, ref[i, :], "k--", lw=0.8)
+        row[1].set_title(f"{f} across {space_names[1]} (dashed: reference)")
+        row[1].set_xlabel(space_names[1])
+    axs[0, 0].legend(fontsize=8), axs[0, 1].legend(fontsize=8)
+    fig.tight_layout()
+    path = out / "profiles.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def plot_run(run_dir: str | Path) -> list:
     """(Re)draw every plot of a run directory from its history.csv and fields.npz."""
     run_dir = Path(run_dir)
@@ -120,4 +152,6 @@ def plot_run(run_dir: str | Path) -> list:
             fields = {k: data[k] for k in data.files}
         space = [str(s) for s in fields.get("space_names", [])]
         paths += plot_fields(fields, out, space)
+        profiles = plot_profiles(fields, out, space)
+        paths += [profiles] if profiles else []
     return paths

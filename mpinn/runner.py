@@ -33,13 +33,15 @@ def solve(problem_path: str | Path, cfg: SolveConfig, out: str | Path, *,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
-    def checkpoint(step):
+    def checkpoint(step, history):  # a long run can be watched (history.csv) as it goes
         results.save_model(out / "model.pt", setup, step)
+        results.write_history(out / "history.csv", history)
 
+    result = train.TrainResult()
     try:
-        result = train.train(setup, progress=progress, checkpoint=checkpoint)
+        train.train(setup, progress=progress, checkpoint=checkpoint, result=result)
     except KeyboardInterrupt:
-        results.write_run(out, setup, train.TrainResult(stopped="interrupted by the user"),
-                          problem_path, plots=plots)
+        result.stopped = "interrupted by the user"
+        results.write_run(out, setup, result, problem_path, plots=plots)
         raise
     return results.write_run(out, setup, result, problem_path, plots=plots)

@@ -147,6 +147,32 @@ class Problem:
         return geometry.Box(tuple(s.name for s in self.space), lo, hi, time)
 
 
+def output_fields(expr) -> list:
+    """Names of the fields whose values an output transform uses (``exp(net - phi)``)."""
+    return sorted(f.func.__name__ for f in expr.atoms(sp.core.function.AppliedUndef))
+
+
+def output_order(fields, outputs: dict) -> list:
+    """Fields in an order where each output's field inputs come first; ValueError(name)
+    names a field on a cycle."""
+    order, state = [], {}
+
+    def visit(name):
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "active":
+            raise ValueError(name)
+        state[name] = "active"
+        for dep in output_fields(outputs[name]) if name in outputs else ():
+            visit(dep)
+        state[name] = "done"
+        order.append(name)
+
+    for name in fields:
+        visit(name)
+    return order
+
+
 def normal_symbols(space) -> tuple:
     return tuple(sp.Symbol(f"_n_{s.name}", real=True) for s in space)
 
@@ -251,7 +277,7 @@ class _Scope:
 PARAM_SCOPE = _Scope(fields=False, coords=False, what="a parameter value")
 EXACT_SCOPE = _Scope(fields=False, what="an exact solution")
 FEATURE_SCOPE = _Scope(fields=False, what="a network input feature")
-OUTPUT_SCOPE = _Scope(fields=False, net=True, what="an output transform")
+OUTPUT_SCOPE = _Scope(net=True, what="an output transform")
 LET_SCOPE = _Scope(normal=True, what="a let binding")
 PDE_SCOPE = _Scope(what="an equation")
 BC_SCOPE = _Scope(normal=True, what="a boundary condition")
@@ -281,6 +307,7 @@ class _Lowering:
         self.exact: dict = {}
         self.lets: dict = {}
         self.outputs: dict = {}
+        self.output_spans: dict = {}
         self.features: dict = {}
         self.boundaries: dict = {}
         self.equations: list[Term] = []
@@ -310,6 +337,7 @@ class _Lowering:
             raise MpError("the problem has no fields", hint="declare them: 'field u, v'")
         if not self.equations:
             raise MpError("the problem has no equations", hint="add e.g. 'pde heat: -lap(u) = 1'")
+        self._check_output_order()
         problem = Problem(
             name=self.name, title=self.title, filename=self.filename, space=self.space,
             time=self.time, bounds=self.bounds, time_bounds=self.time_bounds,
@@ -320,6 +348,16 @@ class _Lowering:
             let_functions=dict(self.let_functions))
         self._warn(problem)
         return problem
+
+    def _check_output_order(self) -> None:
+        """Outputs that use other fields must form no cycle: they are evaluated in order."""
+        try:
+            output_order(self.fields, self.outputs)
+        except ValueError as exc:
+            name = str(exc)
+            raise MpError(f"the output transforms of '{name}' and the fields it uses depend on "
+                          "each other in a cycle", self.output_spans[name],
+                          "let at most one of them use the other") from None
 
     def _warn(self, problem: Problem) -> None:
         """Well-formed but suspicious: missing boundary data, unused fields, ..."""
@@ -440,7 +478,15 @@ class _Lowering:
                 raise MpError(f"the output transform of '{name}' does not use 'net'",
                               st.expr.span, "write the field in terms of the raw network "
                               "output, e.g. 'output c = exp(net)'")
+            if value.atoms(sp.Derivative):
+                raise MpError(f"the output transform of '{name}' uses a derivative",
+                              st.expr.span, "an output may use other fields' values "
+                              "(e.g. 'output cp = exp(net - phi)'), not their derivatives")
+            if name in output_fields(value):
+                raise MpError(f"the output transform of '{name}' uses '{name}' itself",
+                              st.expr.span, "its own network output is 'net'")
             self.outputs[name] = value
+            self.output_spans[name] = st.expr.span
         elif isinstance(st, ast.FeatureStmt):
             self._need_domain(st)
             value = self._scalar(self.expr(st.expr, FEATURE_SCOPE), st.expr)

@@ -105,9 +105,13 @@ def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
     unknown = sorted(set(outputs) - set(problem.fields))
     if unknown:
         raise ConfigError(f"outputs: '{unknown[0]}' is not a field of {problem.name}")
-    nets = FieldNets(problem, box, values, cfg.net,
-                     per_field={f: cfg.net_for(f) for f in problem.fields}, seed=cfg.seed,
-                     normalize_inputs=cfg.normalize_inputs, outputs=outputs).to(device, dtype)
+    try:
+        nets = FieldNets(problem, box, values, cfg.net,
+                         per_field={f: cfg.net_for(f) for f in problem.fields}, seed=cfg.seed,
+                         normalize_inputs=cfg.normalize_inputs, outputs=outputs)
+    except ValueError as exc:
+        raise ConfigError(f"net: {exc}") from None
+    nets = nets.to(device, dtype)
     if cfg.ensemble not in ("auto", "on", "off"):
         raise ConfigError(f"ensemble must be auto, on or off, not {cfg.ensemble!r}")
     # measured (docs/performance.md): 2.1x faster on a GPU, 0.9-1.0x on a CPU
@@ -227,11 +231,14 @@ def current_l2(setup: Setup, points) -> dict:
 
 
 # --- training ----------------------------------------------------------------------------
-def train(setup: Setup, progress=None, checkpoint=None) -> TrainResult:
+def train(setup: Setup, progress=None, checkpoint=None,
+          result: TrainResult | None = None) -> TrainResult:
     """Run the optimizer schedule.
 
     ``progress``: an object with ``update(step, info: dict)`` (the CLI's rich bar) or None.
-    ``checkpoint``: callable(step) that saves the model, or None.
+    ``checkpoint``: callable(step, history) that saves the model and the history so far,
+    or None. ``result``: filled in as training goes (so an interrupted caller keeps the
+    history); a new one by default.
     """
     cfg = setup.cfg
     try:
@@ -247,7 +254,7 @@ def train(setup: Setup, progress=None, checkpoint=None) -> TrainResult:
     balancer = make_balancer(cfg.balance.name, setup.term_names, alpha=cfg.balance.alpha,
                              every=cfg.balance.every)
     eval_pts = eval_points(setup)[0]
-    result = TrainResult()
+    result = result if result is not None else TrainResult()
     last_good = copy.deepcopy(setup.nets.state_dict())
     last_good_step = 0
     l2: dict = {}
@@ -293,6 +300,7 @@ def train(setup: Setup, progress=None, checkpoint=None) -> TrainResult:
                 optimizer.step()
                 schedule.step()
             step += 1
+            result.steps_done = step
             fresh_l2 = (cfg.eval.every and step % cfg.eval.every == 0) or step == steps
             if fresh_l2:
                 l2 = current_l2(setup, eval_pts)
@@ -312,7 +320,7 @@ def train(setup: Setup, progress=None, checkpoint=None) -> TrainResult:
                 progress.update(step, {"loss": float(total.detach()), "losses": losses, "l2": l2})
             if checkpoint is not None and cfg.checkpoint_every and \
                     step % cfg.checkpoint_every == 0:
-                checkpoint(step)
+                checkpoint(step, result.history)
             if cfg.time_limit_s and time.perf_counter() - start > cfg.time_limit_s:
                 result.time_limited = True
                 break

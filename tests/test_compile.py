@@ -171,3 +171,28 @@ def test_stacked_ensemble_matches_separate_networks():
                                    atol=1e-10)
     for a, b in zip(out[True][1], out[False][1]):
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-10)
+
+
+def test_output_using_another_field_and_its_residual():
+    """``output c = exp(net - phi)`` (a Boltzmann-factor output): the field is exp(raw - phi)
+    with phi evaluated first, whatever the declaration order, and the compiled residual
+    differentiates through phi's network too."""
+    p = lower_source("""
+        param k = 3
+        domain x in [0, 1]
+        field c, phi
+        output c = exp(net - k*phi)
+        pde e1: -dxx(c) + c = 0
+        pde e2: -dxx(phi) = c
+    """)
+    nets = _nets(p)
+    nets.ensemble = True
+    assert nets.order == ("phi", "c") and not nets.stackable
+    x = torch.linspace(0, 1, 9, dtype=F64).unsqueeze(-1).requires_grad_(True)
+    out = nets(x)
+    raw = nets.nets["c"](nets.inputs(x))
+    assert torch.allclose(out["c"], torch.exp(raw - 3 * out["phi"]), rtol=1e-14)
+    c = torch.exp(raw - 3 * nets.nets["phi"](nets.inputs(x)))
+    expected = -_grad(_grad(c, x), x).squeeze(-1) + c
+    res = ResidualProgram(p).evaluate(nets, x.detach(), ["e1"], p.param_values())
+    assert torch.allclose(res["e1"], expected, rtol=1e-10, atol=1e-12)

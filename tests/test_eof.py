@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from mpinn import config, geometry, runner, train
+from mpinn import config, geometry, report, runner, train
 from mpinn.cli import main
 from mpinn.compile import ResidualProgram
 from mpinn.reference.gouy_chapman import channel_exact
@@ -98,6 +98,8 @@ def test_short_pinn_run_on_the_channel_lowers_the_error(tmp_path):
     mean_after = np.mean([metrics["l2"][f] for f in ("phi", "cp", "cm", "u")])
     assert mean_after < 0.75 * mean_before, (before, metrics["l2"])
     assert metrics["l2"]["phi"] < 0.5 * before["phi"], (before, metrics["l2"])
+    drawn = {p.name for p in report.plot_run(tmp_path)}
+    assert {"phi.png", "Pi.png", "loss.png", "profiles.png"} <= drawn
 
 
 def test_reference_command_and_reference_backed_errors(tmp_path, monkeypatch):

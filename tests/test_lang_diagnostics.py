@@ -134,3 +134,13 @@ def test_long_lines_are_shown_as_a_window_around_the_caret():
     shown, caret = text.splitlines()[1:3]
     assert len(shown) < 120 and "..." in shown
     assert shown[caret.index("^"):].startswith("gama")
+
+
+def test_output_using_fields_must_not_cycle_or_differentiate():
+    body = "pde eu: -dxx(u) = 1\npde ev: -dxx(v) = 1\n"
+    err = error_of(HEAD + "output u = exp(net - v)\noutput v = net + u\n" + body)
+    check(err, 5, 12, "cycle", hint="at most one")
+    err = error_of(HEAD + "output u = net + dx(v)\n" + body)
+    check(err, 5, 12, "derivative", hint="values")
+    err = error_of(HEAD + "output u = net*u\n" + body)
+    check(err, 5, 12, "'u' itself", hint="net")

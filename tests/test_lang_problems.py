@@ -171,8 +171,19 @@ def test_eof2d_reads_like_the_physics():
     assert problem.param_values() == {"eps": 0.02, "zeta0": -2.0, "zetap": 1.0, "a": 1.5,
                                       "b": 2.5, "w": 0.1, "dV": 8.0, "L": 4.0, "Pe": 0.5}
     assert problem.box().lo == (0.0, -1.0) and problem.box().hi == (4.0, 1.0)
-    assert problem.outputs == {"cp": sp.exp(NET), "cm": sp.exp(NET), "Pi": 100 * NET}
     eps = sp.Symbol("eps", real=True)
+    sym = {n: sp.Symbol(n, real=True) for n in ("dV", "L", "zeta0", "zetap", "a", "b", "w")}
+    f = {n: sp.Function(n)(x, y) for n in problem.fields}
+    ramp = sym["dV"] * (1 - x / sym["L"])
+    zeta = sym["zeta0"] + (sym["zetap"] - sym["zeta0"]) * (
+        sp.tanh((x - sym["a"]) / sym["w"]) - sp.tanh((x - sym["b"]) / sym["w"])) / 2
+    gz = lambda d: 4 * sp.atanh(sp.tanh(zeta / 4) * sp.exp(-d / eps))  # noqa: E731
+    assert same(problem.outputs["phi"], ramp + gz(1 - y) + gz(1 + y) + (1 - y ** 2) * NET)
+    assert same(problem.outputs["cp"], sp.exp(NET - (f["phi"] - ramp)))
+    assert same(problem.outputs["cm"], sp.exp(NET + (f["phi"] - ramp)))
+    assert same(problem.outputs["u"],
+                sym["dV"] / sym["L"] * (f["phi"] - ramp - zeta) + (1 - y ** 2) * NET)
+    assert problem.outputs["Pi"] == 100 * NET and "v" not in problem.outputs
     assert problem.features["wl"] == sp.exp(-(1 + y) / eps)
     assert problem.features["wu"] == sp.exp(-(1 - y) / eps)
     f = {n: sp.Function(n)(x, y) for n in problem.fields}
@@ -183,7 +194,7 @@ def test_eof2d_reads_like_the_physics():
     assert same(eqs["poisson"].residual, -eps ** 2 * lap(f["phi"]) - (f["cp"] - f["cm"]) / 2)
     jp = [Pe * f[w] * f["cp"] - f["cp"].diff(c) - f["cp"] * f["phi"].diff(c)
           for w, c in (("u", x), ("v", y))]
-    assert same(eqs["np_p"].residual, jp[0].diff(x) + jp[1].diff(y))
+    assert same(eqs["np_p"].residual, (jp[0].diff(x) + jp[1].diff(y)) / f["cp"])
     stokes_x = (-f["Pi"].diff(x) + lap(f["u"]) - ((f["cp"] + f["cm"]).diff(x)
                 + (f["cp"] - f["cm"]) * f["phi"].diff(x)) / (2 * eps ** 2))
     assert same(eqs["stokes_x"].residual, stokes_x)

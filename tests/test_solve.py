@@ -131,8 +131,50 @@ def test_config_output_transform_and_bad_config(tmp_path):
     torch.testing.assert_close(out["u"], torch.exp(raw_u))
     torch.testing.assert_close(out["v"], 3 * raw_v)
     for bad in ({"outputs": {"w": "exp"}}, {"outputs": {"u": "cube"}},
-                {"sampling": {"per_term": {"nowhere": 3}}}):
+                {"sampling": {"per_term": {"nowhere": 3}}}, {"net": {"output_init_scale": 0}}):
         import pytest
 
         with pytest.raises(config.ConfigError):
             train.build(problem, config.resolve(path, None, bad))
+
+
+def test_interrupted_run_keeps_its_history_and_model(tmp_path):
+    """Ctrl-C mid-run: the results so far are written (history rows, model, metrics)."""
+    path = "problems/coupled_sym.mp"
+    cfg = config.resolve(path, None, {**SMALL, "steps": 400, "checkpoint_every": 50,
+                                      "log_every": 25})
+
+    class StopAt:
+        def update(self, step, info):
+            if step == 120:
+                assert (tmp_path / "history.csv").is_file()  # written at step 100 already
+                raise KeyboardInterrupt
+
+    try:
+        runner.solve(path, cfg, tmp_path, progress=StopAt(), plots=False)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the interrupt was swallowed")
+    rows = list(csv.DictReader(open(tmp_path / "history.csv")))
+    assert [int(r["step"]) for r in rows] == [25, 50, 75, 100]
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert m["steps_done"] == 120 and "interrupted" in m["stopped"]
+    assert torch.load(tmp_path / "model.pt", weights_only=True)["step"] == 120
+
+
+def test_small_output_init_starts_near_the_transform_of_zero_and_still_learns():
+    path = "problems/coupled_sym.mp"
+    problem = load(path)
+    net = {"width": 24, "depth": 2}
+    X = torch.rand(50, 1)
+    plain = train.build(problem, config.resolve(path, None, {**SMALL, "net": net})).nets(X)
+    cfg = config.resolve(path, None, {**SMALL, "steps": 30, "outputs": {"v": "exp"},
+                                      "net": {**net, "output_init_scale": 0.01}})
+    setup = train.build(problem, cfg)
+    out = setup.nets(X)
+    torch.testing.assert_close(out["u"], 0.01 * plain["u"])  # same seed, scaled last layer
+    assert torch.all((out["v"] - 1).abs() < 0.05)  # exp(net) with net near 0
+    first = setup.nets.nets["u"].layers[0].weight.detach().clone()
+    train.train(setup)
+    assert not torch.equal(first, setup.nets.nets["u"].layers[0].weight)
