@@ -51,6 +51,36 @@ def test_channel_exact_solution_satisfies_every_residual(eps):
     assert max(res.values()) < 1e-9, res
 
 
+@pytest.mark.parametrize("eps", [0.05, 0.02])
+def test_flagship_ansatz_at_net_zero_is_the_exact_channel_solution(eps):
+    """eof2d.mp's output ansatz with every network output 0 and a uniform zeta
+    (zetap = zeta0) is variant A's exact solution: every residual of the flagship vanishes
+    to round-off, and the fields match channel_exact."""
+    problem = load("problems/eof2d.mp")
+    values = problem.param_values({"eps": eps, "zetap": -2.0})
+    setup = train.build(problem, config.resolve("problems/eof2d.mp", None, {
+        "params": {"eps": eps, "zetap": -2.0}, "dtype": "float64", "threads": 1,
+        "reference": {"solver": None}}))
+    nets = setup.nets
+    with torch.no_grad():
+        for net in nets.nets.values():
+            net.layers[-1].weight.zero_()
+    prog, box = ResidualProgram(problem), problem.box(values)
+    gen = torch.Generator().manual_seed(1)
+    X = geometry.sample_interior(box, 300, seed_or_generator=gen, dtype=F64)
+    res = prog.evaluate(nets, X, [t.name for t in problem.equations], values)
+    worst = {k: float(v.detach().abs().max()) for k, v in res.items()}
+    for t in problem.conditions:
+        Xb, nb = geometry.sample_faces(box, t.faces, 64, seed_or_generator=gen, dtype=F64)
+        r = prog.evaluate(nets, Xb, [t.name], values, nb)[t.name]
+        worst[t.name] = float(r.detach().abs().max())
+    assert max(worst.values()) < 1e-8, worst
+    fields = nets(X)
+    exact = channel_exact(X[:, 0].numpy(), X[:, 1].numpy(), eps=eps, zeta=-2.0, dV=8.0, L=4.0)
+    for name in ("phi", "cp", "cm", "u"):
+        np.testing.assert_allclose(fields[name].detach().numpy(), exact[name], atol=1e-9)
+
+
 def test_manufactured_fields_are_residual_free():
     res = max_residuals("problems/eof2d_mms.mp")
     assert max(res.values()) < 1e-10, res
