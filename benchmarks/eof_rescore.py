@@ -13,10 +13,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from mpinn.reference.eof_fv import load_npz
-
-FIELDS = ("phi", "cp", "cm", "u", "v", "Pi")
+from mpinn.train import relative_l2
 
 
 def main() -> None:
@@ -29,8 +29,8 @@ def main() -> None:
         with np.load(Path(run) / "fields.npz") as data:
             x, y = np.meshgrid(data["axis_x"], data["axis_y"], indexing="ij")
             truth = ref.interpolate(x, y)
-            l2 = {f: float(np.linalg.norm(data[f"pred_{f}"] - truth[f]) / np.linalg.norm(truth[f]))
-                  for f in FIELDS}
+            pred = {k[5:]: torch.from_numpy(data[k]) for k in data.files if k.startswith("pred_")}
+            l2 = relative_l2(pred, {f: torch.from_numpy(np.asarray(truth[f])) for f in pred})
         print(json.dumps({"run": run, "reference": args.reference, "l2": l2}))
 
 

@@ -121,8 +121,7 @@ class FieldNets(nn.Module):
         self.transforms, self.uses = {}, {}
         for f in self.fields:
             self.transforms[f], self.uses[f] = output_transform(problem, f, outputs.get(f))
-        merged = {**problem.outputs, **outputs}
-        self.order = tuple(output_order(self.fields, merged))  # used fields come first
+        self.order = tuple(output_order(self.fields, self.uses))  # used fields come first
         self.coords = problem.coords
         self.param_symbols = {p: sp.Symbol(p, real=True) for p in problem.params}
 

@@ -152,9 +152,9 @@ def output_fields(expr) -> list:
     return sorted(f.func.__name__ for f in expr.atoms(sp.core.function.AppliedUndef))
 
 
-def output_order(fields, outputs: dict) -> list:
-    """Fields in an order where each output's field inputs come first; ValueError(name)
-    names a field on a cycle."""
+def output_order(fields, uses: dict) -> list:
+    """Fields in an order where the fields each output uses (``uses[name]``, names) come
+    first; ValueError(name) names a field on a cycle."""
     order, state = [], {}
 
     def visit(name):
@@ -163,7 +163,7 @@ def output_order(fields, outputs: dict) -> list:
         if state.get(name) == "active":
             raise ValueError(name)
         state[name] = "active"
-        for dep in output_fields(outputs[name]) if name in outputs else ():
+        for dep in uses.get(name, ()):
             visit(dep)
         state[name] = "done"
         order.append(name)
@@ -352,7 +352,7 @@ class _Lowering:
     def _check_output_order(self) -> None:
         """Outputs that use other fields must form no cycle: they are evaluated in order."""
         try:
-            output_order(self.fields, self.outputs)
+            output_order(self.fields, {n: output_fields(e) for n, e in self.outputs.items()})
         except ValueError as exc:
             name = str(exc)
             raise MpError(f"the output transforms of '{name}' and the fields it uses depend on "
