@@ -300,7 +300,8 @@ def train(setup: Setup, progress=None, checkpoint=None,
                 optimizer.step()
                 schedule.step()
             step += 1
-            result.steps_done = step
+            result.steps_done = step  # kept current so that an interrupted run reports both
+            result.wall_time_s = time.perf_counter() - start
             fresh_l2 = (cfg.eval.every and step % cfg.eval.every == 0) or step == steps
             if fresh_l2:
                 l2 = current_l2(setup, eval_pts)

@@ -81,6 +81,26 @@ def test_flagship_ansatz_at_net_zero_is_the_exact_channel_solution(eps):
         np.testing.assert_allclose(fields[name].detach().numpy(), exact[name], atol=1e-9)
 
 
+def test_flagship_ansatz_meets_the_wall_potential_and_no_slip_for_any_networks():
+    """On the patched walls of eof2d.mp the outputs meet phi = zeta + ramp and u = 0 by
+    construction, whatever the networks: the blurred slip term equals -E zeta(x) there."""
+    problem = load("problems/eof2d.mp")
+    setup = train.build(problem, config.resolve("problems/eof2d.mp", None, {
+        "dtype": "float64", "threads": 1, "seed": 3, "reference": {"solver": None},
+        "net": {"output_init_scale": 1.0}}))
+    values, prog = problem.param_values(), ResidualProgram(problem)
+    gen = torch.Generator().manual_seed(2)
+    walls = next(t for t in problem.conditions if t.name.startswith("walls"))
+    Xb, nb = geometry.sample_faces(problem.box(values), walls.faces, 200,
+                                   seed_or_generator=gen, dtype=F64)
+    Xb[:, 0] = torch.linspace(1.3, 2.7, len(Xb), dtype=F64)  # across both patch edges
+    fields = {k: v.detach() for k, v in setup.nets(Xb).items()}
+    assert float(fields["u"].abs().max()) < 1e-10
+    assert float(fields["phi"].std()) > 0.5  # the wall potential varies along the patch
+    res = prog.evaluate(setup.nets, Xb, ["walls.phi", "walls.u"], values, nb)
+    assert max(float(r.abs().max()) for r in res.values()) < 1e-10, res
+
+
 def test_manufactured_fields_are_residual_free():
     res = max_residuals("problems/eof2d_mms.mp")
     assert max(res.values()) < 1e-10, res

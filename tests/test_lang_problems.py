@@ -181,11 +181,16 @@ def test_eof2d_reads_like_the_physics():
     assert same(problem.outputs["phi"], ramp + gz(1 - y) + gz(1 + y) + (1 - y ** 2) * NET)
     assert same(problem.outputs["cp"], sp.exp(NET - (f["phi"] - ramp)))
     assert same(problem.outputs["cm"], sp.exp(NET + (f["phi"] - ramp)))
-    assert same(problem.outputs["u"],
-                sym["dV"] / sym["L"] * (f["phi"] - ramp - zeta) + (1 - y ** 2) * NET)
-    assert problem.outputs["Pi"] == 100 * NET and "v" not in problem.outputs
+    blur = {side: sp.tanh((x - sym["a"]) / (sym["w"] + 1 + s * y))
+            - sp.tanh((x - sym["b"]) / (sym["w"] + 1 + s * y)) for side, s in (("el", 1), ("eu", -1))}
+    zl, zu = (sym["zeta0"] + (sym["zetap"] - sym["zeta0"]) * blur[k] / 2 for k in ("el", "eu"))
+    assert same(problem.outputs["u"], sym["dV"] / sym["L"] * (
+        f["phi"] - ramp - (zl * (1 - y) + zu * (1 + y)) / 2) + (1 - y ** 2) * NET)
+    assert same(problem.outputs["Pi"],
+                10 * NET - (sp.sqrt(f["cp"] * f["cm"]) - 1) / eps ** 2) and "v" not in problem.outputs
     assert problem.features["wl"] == sp.exp(-(1 + y) / eps)
     assert problem.features["wu"] == sp.exp(-(1 - y) / eps)
+    assert same(problem.features["el"], blur["el"]) and same(problem.features["eu"], blur["eu"])
     f = {n: sp.Function(n)(x, y) for n in problem.fields}
     Pe = sp.Symbol("Pe", real=True)
     eqs = {tm.name: tm for tm in problem.equations}

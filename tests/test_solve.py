@@ -160,6 +160,7 @@ def test_interrupted_run_keeps_its_history_and_model(tmp_path):
     assert [int(r["step"]) for r in rows] == [25, 50, 75, 100]
     m = json.loads((tmp_path / "metrics.json").read_text())
     assert m["steps_done"] == 120 and "interrupted" in m["stopped"]
+    assert m["wall_time_s"] >= float(rows[-1]["time_s"]) > 0  # the time up to the interrupt
     assert torch.load(tmp_path / "model.pt", weights_only=True)["step"] == 120
 
 
