@@ -91,6 +91,7 @@ class SolveConfig:
     log_every: int = 50
     checkpoint_every: int = 1000
     time_limit_s: float = 0.0  # wall-clock budget of the training loop (0 = none)
+    init: str | None = None  # start the networks from a run's model.pt (warm start)
     quick: dict = field(default_factory=dict)  # overrides applied by --quick (demo runs)
 
     def to_dict(self) -> dict:
@@ -162,6 +163,11 @@ def _coerce(value, default, where: str):
     if isinstance(default, float):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
+        if isinstance(value, str):  # YAML 1.1 reads 5e-4 (no dot) as text
+            try:
+                return float(value)
+            except ValueError:
+                pass
         raise ConfigError(f"{where}: expected a number, got {value!r}")
     if isinstance(default, str):
         if isinstance(value, str):

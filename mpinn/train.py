@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import pickle
 import time
 from dataclasses import dataclass, field
 
@@ -85,6 +86,18 @@ def resolve_faces(problem: Problem, names) -> tuple:
     return tuple(dict.fromkeys(faces))
 
 
+def warm_start(nets, path) -> None:
+    """Start from a saved run's networks (model.pt, loaded with weights_only=True). The
+    problem's parameters may differ, so a solution at one eps can start the next."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        nets.load_state_dict(state["nets"])
+    except (OSError, RuntimeError, KeyError, TypeError, pickle.UnpicklingError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"init: cannot start from {path}: {first} (a model.pt of a run of "
+                          "the same problem with the same network shapes)") from None
+
+
 def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
     try:
         values = problem.param_values(cfg.params)
@@ -111,6 +124,8 @@ def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
                          normalize_inputs=cfg.normalize_inputs, outputs=outputs)
     except ValueError as exc:
         raise ConfigError(f"net: {exc}") from None
+    if cfg.init:
+        warm_start(nets, cfg.init)
     nets = nets.to(device, dtype)
     if cfg.ensemble not in ("auto", "on", "off"):
         raise ConfigError(f"ensemble must be auto, on or off, not {cfg.ensemble!r}")

@@ -5,10 +5,12 @@ import json
 import math
 
 import numpy as np
+import pytest
 import torch
 import yaml
 
-from mpinn import config, runner, train
+from mpinn import config, results, runner, train
+from mpinn.config import ConfigError
 from mpinn.cli import main
 from mpinn.symbolic import load
 
@@ -132,10 +134,12 @@ def test_config_output_transform_and_bad_config(tmp_path):
     torch.testing.assert_close(out["v"], 3 * raw_v)
     for bad in ({"outputs": {"w": "exp"}}, {"outputs": {"u": "cube"}},
                 {"sampling": {"per_term": {"nowhere": 3}}}, {"net": {"output_init_scale": 0}}):
-        import pytest
-
         with pytest.raises(config.ConfigError):
             train.build(problem, config.resolve(path, None, bad))
+    # YAML 1.1 reads 5e-4 as text; a number it is (files and --set alike), text is not
+    assert config.resolve(path, None, {"optimizer": {"lr": "5e-4"}}).optimizer.lr == 5e-4
+    with pytest.raises(config.ConfigError, match="expected a number"):
+        config.resolve(path, None, {"optimizer": {"lr": "fast"}})
 
 
 def test_interrupted_run_keeps_its_history_and_model(tmp_path):
@@ -179,3 +183,27 @@ def test_small_output_init_starts_near_the_transform_of_zero_and_still_learns():
     first = setup.nets.nets["u"].layers[0].weight.detach().clone()
     train.train(setup)
     assert not torch.equal(first, setup.nets.nets["u"].layers[0].weight)
+
+
+def test_init_starts_the_networks_from_a_saved_run_even_at_other_parameters(tmp_path):
+    """`init: model.pt` is a warm start: the new run's networks are the saved ones, also
+    when a parameter differs (a continuation); a wrong file is a ConfigError."""
+    path = "problems/coupled_sym.mp"
+    problem = load(path)
+    small = {"steps": 30, "threads": 1, "net": {"width": 16, "depth": 2},
+             "sampling": {"interior": 64, "boundary": 16}, "eval": {"every": 0}}
+    runner.solve(path, config.resolve(path, None, small), tmp_path / "a", plots=False)
+    X = torch.rand(40, 1)
+    saved = train.build(problem, config.resolve(path, None, small))
+    results.load_model(tmp_path / "a" / "model.pt", saved.nets)
+    warm = train.build(problem, config.resolve(path, None, {
+        **small, "seed": 7, "params": {"gamma": 10.0}, "init": str(tmp_path / "a" / "model.pt")}))
+    cold = train.build(problem, config.resolve(path, None, {**small, "seed": 7}))
+    for f in problem.fields:
+        a, b, c = (s.nets(X)[f].detach() for s in (saved, warm, cold))
+        assert torch.equal(a, b) and not torch.allclose(a, c)
+    with pytest.raises(ConfigError, match="init: cannot start from"):
+        train.build(problem, config.resolve(path, None, {
+            **small, "net": {"width": 8, "depth": 2}, "init": str(tmp_path / "a" / "model.pt")}))
+    with pytest.raises(ConfigError, match="init: cannot start from"):
+        train.build(problem, config.resolve(path, None, {**small, "init": str(tmp_path / "no.pt")}))
