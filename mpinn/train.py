@@ -89,9 +89,10 @@ def resolve_faces(problem: Problem, names) -> tuple:
 def warm_start(nets, path) -> None:
     """Start from a saved run's networks (model.pt, loaded with weights_only=True). The
     problem's parameters may differ, so a solution at one eps can start the next."""
+    from .results import load_model  # results imports this module: a local import
+
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        nets.load_state_dict(state["nets"])
+        load_model(path, nets)
     except (OSError, RuntimeError, KeyError, TypeError, pickle.UnpicklingError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"init: cannot start from {path}: {first} (a model.pt of a run of "
