@@ -64,13 +64,21 @@ def _clean(value):
     return value
 
 
-def write_run(out: Path, setup, result, problem_path: str | Path | None,
-              plots: bool = True) -> dict:
-    """Write every result file of a finished run; returns the metrics."""
+def write_inputs(out: Path, cfg, problem_path: str | Path | None) -> None:
+    """config.yaml and a copy of the problem file, written when a run starts: the run
+    directory then says what is running while it runs, and an edit of the problem file
+    during a long run does not end up in the copy of a run that never saw it."""
     out.mkdir(parents=True, exist_ok=True)
-    config.save(setup.cfg, out / "config.yaml")
+    config.save(cfg, out / "config.yaml")
     if problem_path is not None:
         shutil.copyfile(problem_path, out / "problem.mp")
+
+
+def write_run(out: Path, setup, result, problem_path: str | Path | None,
+              plots: bool = True) -> dict:
+    """Write the result files of a finished run (the inputs: :func:`write_inputs`);
+    returns the metrics."""
+    out.mkdir(parents=True, exist_ok=True)
     write_history(out / "history.csv", result.history)
     arrays, l2, kinds = grid_fields(setup)
     arrays["space_names"] = np.array([s.name for s in setup.problem.space])

@@ -31,7 +31,7 @@ def solve(problem_path: str | Path, cfg: SolveConfig, out: str | Path, *,
         raise ConfigError(f"reference: {exc}") from None
     setup = train.build(problem, cfg, reference=reference)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    results.write_inputs(out, cfg, problem_path)
 
     def checkpoint(step, history):  # a long run can be watched (history.csv) as it goes
         results.save_model(out / "model.pt", setup, step)

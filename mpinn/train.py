@@ -334,7 +334,8 @@ def train(setup: Setup, progress=None, checkpoint=None,
                     row.update({f"l2[{k}]": v for k, v in l2.items()})
                 result.history.append(row)
             if progress is not None:
-                progress.update(step, {"loss": float(total.detach()), "losses": losses, "l2": l2})
+                progress.update(step, {"loss": float(total.detach()),
+                                       "losses": {k: v.detach() for k, v in losses.items()}, "l2": l2})
             if checkpoint is not None and cfg.checkpoint_every and \
                     step % cfg.checkpoint_every == 0:
                 checkpoint(step, result.history)

@@ -207,3 +207,21 @@ def test_init_starts_the_networks_from_a_saved_run_even_at_other_parameters(tmp_
             **small, "net": {"width": 8, "depth": 2}, "init": str(tmp_path / "a" / "model.pt")}))
     with pytest.raises(ConfigError, match="init: cannot start from"):
         train.build(problem, config.resolve(path, None, {**small, "init": str(tmp_path / "no.pt")}))
+
+
+def test_run_directory_keeps_the_problem_as_it_was_when_the_run_started(tmp_path):
+    source = tmp_path / "p.mp"
+    text = open("problems/coupled_sym.mp").read()
+    source.write_text(text)
+    cfg = config.resolve(str(source), None, {**SMALL, "steps": 20})
+    out = tmp_path / "run"
+
+    class EditDuringRun:  # a user editing the problem file while a long run goes on
+        def update(self, step, info):
+            assert (out / "problem.mp").read_text() == text  # already there while running
+            assert (out / "config.yaml").is_file()
+            source.write_text(text.replace("problem", "problem  # edited", 1))
+
+    runner.solve(source, cfg, out, progress=EditDuringRun(), plots=False)
+    assert (out / "problem.mp").read_text() == text
+    assert "edited" in source.read_text()
