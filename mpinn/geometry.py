@@ -39,6 +39,9 @@ a truncated exponential with scale ``width`` on ``[0, extent]``, other coordinat
 uniform. On ``sample_faces`` a cluster acts along the face, using only its faces that
 are perpendicular to the sampled face (e.g. an inlet clustered towards the walls);
 clusters with no such face are ignored there and their share is sampled uniformly.
+A cluster may also target a ``Plane(axis, value)`` inside the box (an interface, the edge
+of a wall patch): the points then have density ~ exp(-|x_axis - value|/width) on both
+sides, truncated at the box.
 
 Sampler
 -------
@@ -71,6 +74,7 @@ import torch
 __all__ = [
     "Box",
     "Face",
+    "Plane",
     "Cluster",
     "Sampler",
     "FACE_NAMES",
@@ -229,17 +233,43 @@ def face_by_name(box: Box, name: str) -> Face:
 
 
 @dataclass(frozen=True)
-class Cluster:
-    """Put ``fraction`` of the points within a few ``width`` of ``faces``."""
+class Plane:
+    """The plane ``x[axis] = value`` inside a box: a target for clustering (an interface,
+    the edge of a patterned wall) that, unlike a :class:`Face`, has points on both sides."""
 
-    faces: tuple[Face, ...]
+    axis: int
+    value: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.axis, (int, np.integer)) or self.axis < 0:
+            raise ValueError(f"plane axis must be a non-negative int, got {self.axis!r}")
+        if not math.isfinite(self.value):
+            raise ValueError(f"plane value must be finite, got {self.value!r}")
+        object.__setattr__(self, "axis", int(self.axis))
+        object.__setattr__(self, "value", float(self.value))
+
+    def check(self, box: Box) -> None:
+        """Raise ValueError unless the plane cuts ``box``."""
+        if self.axis >= box.dim:
+            raise ValueError(f"{self} does not exist in a {box.dim}D box")
+        if not box.lo[self.axis] <= self.value <= box.hi[self.axis]:
+            raise ValueError(f"{self} lies outside the box [{box.lo[self.axis]}, "
+                             f"{box.hi[self.axis]}] along axis {self.axis}")
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Put ``fraction`` of the points within a few ``width`` of ``faces`` (each a
+    :class:`Face`, or a :class:`Plane` inside the box)."""
+
+    faces: tuple[Face | Plane, ...]
     fraction: float
     width: float
 
     def __post_init__(self) -> None:
-        faces = (self.faces,) if isinstance(self.faces, Face) else tuple(self.faces)
-        if not faces or not all(isinstance(f, Face) for f in faces):
-            raise ValueError("a cluster needs at least one Face")
+        faces = (self.faces,) if isinstance(self.faces, (Face, Plane)) else tuple(self.faces)
+        if not faces or not all(isinstance(f, (Face, Plane)) for f in faces):
+            raise ValueError("a cluster needs at least one Face or Plane")
         if len(set(faces)) != len(faces):
             raise ValueError(f"duplicate faces in cluster: {faces}")
         object.__setattr__(self, "faces", faces)
@@ -275,6 +305,18 @@ def _truncated_exponential(u: torch.Tensor, width: float, extent: float) -> torc
     return -width * torch.log1p(u * math.expm1(-extent / width))
 
 
+def _two_sided(u: torch.Tensor, side: torch.Tensor, c: float, width: float,
+               lo: float, hi: float) -> torch.Tensor:
+    """Density ~ exp(-|x - c|/width) on [lo, hi]: ``side`` (uniform on [0, 1)) picks the
+    side in proportion to its probability mass, ``u`` the distance within it."""
+    mass_lo, mass_hi = -math.expm1(-(c - lo) / width), -math.expm1(-(hi - c) / width)
+    upper = side < mass_hi / (mass_lo + mass_hi)
+    out = torch.empty_like(u)
+    out[upper] = c + _truncated_exponential(u[upper], width, hi - c)
+    out[~upper] = c - _truncated_exponential(u[~upper], width, c - lo)
+    return out
+
+
 def _split_counts(n: int, fractions: Sequence[float]) -> list[int]:
     """Integer counts for cumulative fractions; never sums above n."""
     edges = [0] + [round(n * f) for f in np.cumsum(fractions)]
@@ -300,6 +342,10 @@ def _points(
         for j, face in enumerate(cluster.faces):
             rows = pick == j
             a = face.axis
+            if isinstance(face, Plane):
+                x[rows, a] = _two_sided(u[rows, a], u[rows, d] * k - j, face.value,
+                                        cluster.width, float(lo[a]), float(hi[a]))
+                continue
             dist = _truncated_exponential(u[rows, a], cluster.width, box.extents[a])
             x[rows, a] = hi[a] - dist if face.side else lo[a] + dist
         parts.append(x)

@@ -86,6 +86,23 @@ def resolve_faces(problem: Problem, names) -> tuple:
     return tuple(dict.fromkeys(faces))
 
 
+def resolve_planes(problem: Problem, at: dict, values: dict, box: geometry.Box) -> tuple:
+    """``{x: [a, 2.5]}`` → the planes x = a and x = 2.5 inside the domain (numbers or
+    parameter names, so that ``--set a=...`` moves them with the problem)."""
+    axes = [s.name for s in problem.space]
+    planes = []
+    for axis, where in dict(at).items():
+        if axis not in axes:
+            raise ValueError(f"'{axis}' is not a coordinate of {problem.name} ({', '.join(axes)})")
+        for v in where if isinstance(where, (list, tuple)) else [where]:
+            if isinstance(v, str) and v not in values:
+                raise ValueError(f"'{v}' is neither a number nor a parameter of {problem.name}")
+            plane = geometry.Plane(axes.index(axis), float(values[v] if isinstance(v, str) else v))
+            plane.check(box)
+            planes.append(plane)
+    return tuple(planes)
+
+
 def warm_start(nets, path) -> None:
     """Start from a saved run's networks (model.pt, loaded with weights_only=True). The
     problem's parameters may differ, so a solution at one eps can start the next."""
@@ -138,11 +155,12 @@ def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
             width = float(item["width"])
             if item.get("scale_param"):  # width in units of a parameter, e.g. Debye lengths
                 width *= values[item["scale_param"]]
-            clusters.append(geometry.Cluster(resolve_faces(problem, item["faces"]),
-                                             float(item["fraction"]), width))
+            targets = resolve_faces(problem, item.get("faces", ()))
+            targets += resolve_planes(problem, item.get("at", {}), values, box)
+            clusters.append(geometry.Cluster(targets, float(item["fraction"]), width))
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError("sampling.cluster entries are {faces: [...], fraction: F, "
-                              f"width: W[, scale_param: NAME]}}: {exc}") from None
+            raise ConfigError("sampling.cluster entries are {faces: [...] and/or at: {x: [...]}, "
+                              f"fraction: F, width: W[, scale_param: NAME]}}: {exc}") from None
     s = cfg.sampling
     sampler = geometry.Sampler(box, n_interior=s.interior, n_boundary=s.boundary,
                                n_initial=s.initial if box.time else 0, method=s.method,

@@ -10,6 +10,7 @@ from mpinn.geometry import (
     Box,
     Cluster,
     Face,
+    Plane,
     Sampler,
     all_faces,
     eval_grid,
@@ -232,6 +233,63 @@ def test_cluster_errors():
     c = Cluster((Face(0, 0),), 0.6, 0.1)
     with pytest.raises(ValueError):  # fractions sum > 1
         sample_interior(BOX2, 10, seed_or_generator=0, clusters=(c, c))
+
+
+@pytest.mark.parametrize("method", ["uniform", "sobol"])
+def test_cluster_at_interior_planes_has_exponential_density_on_both_sides(method):
+    # the edges x = 1.5 and 2.5 of a wall patch in a [0, 4] x [-1, 1] channel
+    box = Box(("x", "y"), (0.0, -1.0), (4.0, 1.0))
+    w = 0.1  # narrow next to the spacing, so the two planes' tails do not overlap
+    c = Cluster((Plane(0, 1.5), Plane(0, 2.5)), 1.0, w)
+    x = sample_interior(box, 20000, seed_or_generator=0, method=method, clusters=(c,),
+                        dtype=torch.float64)
+    assert in_box(box, x)
+    d = torch.minimum((x[:, 0] - 1.5).abs(), (x[:, 0] - 2.5).abs())
+    # density ~ exp(-|x - c|/w): 1 - e^-k of the points within k widths
+    for k in (1, 2):
+        assert abs((d < k * w).double().mean().item() - (1 - math.exp(-k))) < 0.015
+    # each plane gets half, half of it on either side
+    for lo, hi in ((1.0, 1.5), (1.5, 2.0), (2.0, 2.5), (2.5, 3.0)):
+        share = ((x[:, 0] > lo) & (x[:, 0] < hi)).double().mean().item()
+        assert abs(share - 0.25) < 0.02, (lo, hi, share)
+    assert abs(x[:, 1].mean().item()) < 0.02  # y stays uniform
+
+
+def test_cluster_at_a_plane_near_the_boundary_splits_by_mass_and_stays_inside():
+    box = Box(("x",), (0.0,), (4.0,))
+    w = 0.5
+    x = sample_interior(box, 20000, seed_or_generator=3,
+                        clusters=(Cluster((Plane(0, 0.1),), 1.0, w),), dtype=torch.float64)
+    assert in_box(box, x)
+    mass_lo, mass_hi = 1 - math.exp(-0.1 / w), 1 - math.exp(-3.9 / w)
+    assert abs((x[:, 0] < 0.1).double().mean().item() - mass_lo / (mass_lo + mass_hi)) < 0.01
+    # a plane on the boundary is a face: every point on its one side
+    x = sample_interior(box, 1000, seed_or_generator=3,
+                        clusters=(Cluster((Plane(0, 4.0),), 1.0, w),), dtype=torch.float64)
+    assert in_box(box, x) and abs((4.0 - x[:, 0]).mean().item() - w) < 0.05
+
+
+def test_plane_clusters_act_along_perpendicular_faces_only():
+    box = Box(("x", "y"), (0.0, -1.0), (4.0, 1.0))
+    c = Cluster((Plane(0, 2.0),), 0.8, 0.05)
+    wall, _ = sample_faces(box, [Face(1, 0)], 4000, seed_or_generator=0, clusters=(c,),
+                           dtype=torch.float64)
+    near = ((wall[:, 0] - 2.0).abs() < 0.25).double().mean().item()
+    assert abs(near - (0.8 * (1 - math.exp(-5)) + 0.2 * 0.5 / 4)) < 0.02
+    inlet, _ = sample_faces(box, [Face(0, 0)], 4000, seed_or_generator=0, clusters=(c,),
+                            dtype=torch.float64)
+    assert bool((inlet[:, 0] == 0).all()) and abs(inlet[:, 1].mean().item()) < 0.03
+
+
+def test_plane_errors():
+    with pytest.raises(ValueError, match="outside the box"):
+        sample_interior(BOX2, 10, seed_or_generator=0, clusters=(Cluster((Plane(0, 5.0),), 0.5, 0.1),))
+    with pytest.raises(ValueError, match="does not exist"):
+        sample_interior(BOX2, 10, seed_or_generator=0, clusters=(Cluster((Plane(2, 0.5),), 0.5, 0.1),))
+    with pytest.raises(ValueError):
+        Plane(0, float("nan"))
+    with pytest.raises(ValueError):
+        Plane(-1, 0.0)
 
 
 # --------------------------------------------------------------------------- faces

@@ -225,3 +225,23 @@ def test_run_directory_keeps_the_problem_as_it_was_when_the_run_started(tmp_path
     runner.solve(source, cfg, out, progress=EditDuringRun(), plots=False)
     assert (out / "problem.mp").read_text() == text
     assert "edited" in source.read_text()
+
+
+def test_cluster_at_interior_planes_follows_the_problem_parameters():
+    from mpinn.geometry import Face, Plane
+
+    path = "problems/eof2d.mp"
+    problem = load(path)
+    cluster = [{"faces": ["bottom", "top"], "fraction": 0.5, "width": 3, "scale_param": "eps"},
+               {"at": {"x": ["a", "b", 3.0]}, "fraction": 0.2, "width": 0.2}]
+    over = {"sampling": {"interior": 64, "boundary": 8, "cluster": cluster}, "params": {"a": 1.0}}
+    setup = train.build(problem, config.resolve(path, None, over))
+    walls, edges = setup.sampler.clusters
+    assert walls.faces == (Face(1, 0), Face(1, 1)) and math.isclose(walls.width, 0.06)
+    assert edges.faces == (Plane(0, 1.0), Plane(0, 2.5), Plane(0, 3.0)) and edges.fraction == 0.2
+    for bad, match in (({"z": [1.0]}, "not a coordinate"), ({"x": ["q"]}, "neither a number"),
+                       ({"x": [9.0]}, "outside the box")):
+        cfg = config.resolve(path, None, {"sampling": {"cluster": [
+            {"at": bad, "fraction": 0.2, "width": 0.2}]}})
+        with pytest.raises(ConfigError, match=match):
+            train.build(problem, cfg)
