@@ -173,6 +173,18 @@ class Box:
         return torch.tensor(lo, dtype=torch.float64), torch.tensor(hi, dtype=torch.float64)
 
 
+def _axis_index(axis, what: str) -> int:
+    """A coordinate index given to a Face or Plane, checked and made a plain int."""
+    if not isinstance(axis, (int, np.integer)) or axis < 0:
+        raise ValueError(f"{what} axis must be a non-negative int, got {axis!r}")
+    return int(axis)
+
+
+def _check_axis_in(box: Box, target) -> None:
+    if target.axis >= box.dim:
+        raise ValueError(f"{target} does not exist in a {box.dim}D box")
+
+
 @dataclass(frozen=True)
 class Face:
     """One face of a box: ``axis`` index, ``side`` 0 (lo end) or 1 (hi end)."""
@@ -181,17 +193,15 @@ class Face:
     side: int
 
     def __post_init__(self) -> None:
-        if not isinstance(self.axis, (int, np.integer)) or self.axis < 0:
-            raise ValueError(f"face axis must be a non-negative int, got {self.axis!r}")
+        axis = _axis_index(self.axis, "face")
         if self.side not in (0, 1):
             raise ValueError(f"face side must be 0 (lo) or 1 (hi), got {self.side!r}")
-        object.__setattr__(self, "axis", int(self.axis))
+        object.__setattr__(self, "axis", axis)
         object.__setattr__(self, "side", int(self.side))
 
     def check(self, box: Box) -> None:
         """Raise ValueError if the face does not exist in ``box``."""
-        if self.axis >= box.dim:
-            raise ValueError(f"{self} does not exist in a {box.dim}D box")
+        _check_axis_in(box, self)
 
     def normal(self, dim: int) -> tuple[float, ...]:
         """Outward unit normal in ``dim`` spatial dimensions."""
@@ -241,17 +251,15 @@ class Plane:
     value: float
 
     def __post_init__(self) -> None:
-        if not isinstance(self.axis, (int, np.integer)) or self.axis < 0:
-            raise ValueError(f"plane axis must be a non-negative int, got {self.axis!r}")
+        axis = _axis_index(self.axis, "plane")
         if not math.isfinite(self.value):
             raise ValueError(f"plane value must be finite, got {self.value!r}")
-        object.__setattr__(self, "axis", int(self.axis))
+        object.__setattr__(self, "axis", axis)
         object.__setattr__(self, "value", float(self.value))
 
     def check(self, box: Box) -> None:
         """Raise ValueError unless the plane cuts ``box``."""
-        if self.axis >= box.dim:
-            raise ValueError(f"{self} does not exist in a {box.dim}D box")
+        _check_axis_in(box, self)
         if not box.lo[self.axis] <= self.value <= box.hi[self.axis]:
             raise ValueError(f"{self} lies outside the box [{box.lo[self.axis]}, "
                              f"{box.hi[self.axis]}] along axis {self.axis}")

@@ -89,7 +89,7 @@ def resolve_faces(problem: Problem, names) -> tuple:
 def resolve_planes(problem: Problem, at: dict, values: dict, box: geometry.Box) -> tuple:
     """``{x: [a, 2.5]}`` → the planes x = a and x = 2.5 inside the domain (numbers or
     parameter names, so that ``--set a=...`` moves them with the problem)."""
-    axes = [s.name for s in problem.space]
+    axes = list(box.names)
     planes = []
     for axis, where in dict(at).items():
         if axis not in axes:
