@@ -3,6 +3,7 @@ coarse x grid at a few distances from the lower wall. This is how round 3 of doc
 found the residual sitting on the patch edges at every height. With --reference, also the
 flow rate (integral of u over y) and the centreline flow pressure
 q = Pi + (sqrt(c+ c-) - 1)/eps^2 along x, PINN against reference: the flow-rate mode.
+From a finished run's fields.npz, also where v's and the salt's errors sit (round 4).
 
     python benchmarks/eof_residual_map.py runs/final2/B-eps0.05-soap \
         --reference runs/reference/eof2d_eps0.05.npz
@@ -47,6 +48,8 @@ def main() -> None:
             print(f"y={y:5.2f}" + " ".join(f"{v:6.1f}" for v in r[j]))
     if args.reference:
         flow_rate_and_pressure(setup, np.load(args.reference), eps)
+    if (run / "fields.npz").is_file():
+        where_the_errors_are(np.load(run / "fields.npz"), values, eps)
 
 
 def flow_rate_and_pressure(setup, ref, eps: float) -> None:
@@ -68,6 +71,32 @@ def flow_rate_and_pressure(setup, ref, eps: float) -> None:
     print("x      " + " ".join(f"{xr[i]:6.2f}" for i in stations))
     for name, vals in rows.items():
         print(f"{name:7s}" + " ".join(f"{v:6.2f}" for v in vals))
+
+
+def where_the_errors_are(d, values: dict, eps: float) -> None:
+    """From the run's fields.npz (PINN and reference on the evaluation grid): the share of
+    v's squared error near the walls, near the patch edges and in the end sections, and the
+    bulk salt sqrt(c+ c-) and q = Pi + (salt - 1)/eps^2 where Pi's error is largest."""
+    X, Y = np.meshgrid(d["axis_x"], d["axis_y"], indexing="ij")
+    e = d["pred_v"] - d["exact_v"]
+    edges = (np.abs(X - values["a"]) < 0.3) | (np.abs(X - values["b"]) < 0.3)
+    for name, m in (("|y| > 0.9", np.abs(Y) > 0.9), ("within 0.3 of x = a, b", edges),
+                    ("x < 1 or x > L - 1", (X < 1) | (X > values["L"] - 1))):
+        print(f"v: {(e[m]**2).sum() / (e**2).sum():.2f} of the squared error {name} "
+              f"({m.mean():.2f} of the area)")
+    i, j = np.unravel_index(np.abs(e).argmax(), X.shape)
+    print(f"v: largest error {abs(e[i, j]):.3g} (max |v| {np.abs(d['exact_v']).max():.3g}) "
+          f"at x = {X[i, j]:.2f}, y = {Y[i, j]:.3f}")
+    salt = {k: np.sqrt(d[f"{k}_cp"] * d[f"{k}_cm"]) for k in ("pred", "exact")}
+    qs = {k: d[f"{k}_Pi"] + (salt[k] - 1) / eps**2 for k in salt}
+    for name, f in (("salt", salt), ("q", qs)):
+        rel = np.linalg.norm(f["pred"] - f["exact"]) / np.linalg.norm(f["exact"])
+        print(f"{name}: relative L2 {rel:.3g}")
+    i, j = np.unravel_index(np.abs(d["pred_Pi"] - d["exact_Pi"]).argmax(), X.shape)
+    print(f"largest Pi error at x = {X[i, j]:.2f}, y = {Y[i, j]:.3f}: salt "
+          f"{salt['pred'][i, j]:.4f} against {salt['exact'][i, j]:.4f}, Pi "
+          f"{d['pred_Pi'][i, j]:.1f} against {d['exact_Pi'][i, j]:.1f}, q {qs['pred'][i, j]:.2f} "
+          f"against {qs['exact'][i, j]:.2f}")
 
 
 if __name__ == "__main__":
