@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from mpinn.balance import BALANCERS, GradNormBalancer, NoBalancer, make_balancer
+from mpinn.train.balance import BALANCERS, GradNormBalancer, NoBalancer, make_balancer
 
 
 def _params():

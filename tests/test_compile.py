@@ -6,15 +6,17 @@ import sympy as sp
 import torch
 
 from mpinn.compile import ResidualProgram, TorchExpr
+from mpinn import geometry
 from mpinn.geometry import Box
-from mpinn.nets import FieldNets, NetConfig
-from mpinn.symbolic import lower_source
+from mpinn.config import NetConfig
+from mpinn.model import FieldNets
+from mpinn.lower import lower_source
 
 F64 = torch.float64
 
 
 def _nets(problem, seed=0):
-    box = problem.box()
+    box = geometry.domain_of(problem)
     return FieldNets(problem, box, problem.param_values(), NetConfig(width=16, depth=2),
                      seed=seed).double()
 
@@ -132,7 +134,7 @@ def test_torch_expr_matches_sympy_numerics():
 
 
 def test_exact_solution_makes_manufactured_residuals_vanish():
-    from mpinn.symbolic import load
+    from mpinn.lower import load
 
     for name in ("coupled_sym", "coupled_asym", "coupled_nonlinear"):
         p = load(f"problems/{name}.mp")

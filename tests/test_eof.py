@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from mpinn import config, geometry, report, runner, train
+from mpinn import config, geometry, runs, train
+from mpinn.viz import run as report
 from mpinn.cli import main
 from mpinn.compile import ResidualProgram
 from mpinn.reference.gouy_chapman import channel_exact
-from mpinn.symbolic import load
+from mpinn.lower import load
 
 F64 = torch.float64
 
@@ -31,14 +32,14 @@ def max_residuals(path, overrides=None):
     values = problem.param_values(overrides)
     prog = ResidualProgram(problem)
     exact = Exact(prog, values)
-    box = problem.box(values)
+    box = geometry.domain_of(problem, values)
     gen = torch.Generator().manual_seed(0)
     out = {}
     X = geometry.sample_interior(box, 200, seed_or_generator=gen, dtype=F64)
     res = prog.evaluate(exact, X, [t.name for t in problem.equations], values)
     out.update({k: float(v.detach().abs().max()) for k, v in res.items()})
     for t in problem.conditions:
-        Xb, nb = geometry.sample_faces(box, t.faces, 64, seed_or_generator=gen, dtype=F64)
+        Xb, nb = geometry.sample_faces(box, t.region, 64, seed_or_generator=gen, dtype=F64)
         res = prog.evaluate(exact, Xb, [t.name], values, nb)
         out[t.name] = float(res[t.name].detach().abs().max())
     return out
@@ -65,13 +66,13 @@ def test_flagship_ansatz_at_net_zero_is_the_exact_channel_solution(eps):
     with torch.no_grad():
         for net in nets.nets.values():
             net.layers[-1].weight.zero_()
-    prog, box = ResidualProgram(problem), problem.box(values)
+    prog, box = ResidualProgram(problem), geometry.domain_of(problem, values)
     gen = torch.Generator().manual_seed(1)
     X = geometry.sample_interior(box, 300, seed_or_generator=gen, dtype=F64)
     res = prog.evaluate(nets, X, [t.name for t in problem.equations], values)
     worst = {k: float(v.detach().abs().max()) for k, v in res.items()}
     for t in problem.conditions:
-        Xb, nb = geometry.sample_faces(box, t.faces, 64, seed_or_generator=gen, dtype=F64)
+        Xb, nb = geometry.sample_faces(box, t.region, 64, seed_or_generator=gen, dtype=F64)
         r = prog.evaluate(nets, Xb, [t.name], values, nb)[t.name]
         worst[t.name] = float(r.detach().abs().max())
     assert max(worst.values()) < 1e-8, worst
@@ -91,7 +92,7 @@ def test_flagship_ansatz_meets_the_wall_potential_and_no_slip_for_any_networks()
     values, prog = problem.param_values(), ResidualProgram(problem)
     gen = torch.Generator().manual_seed(2)
     walls = next(t for t in problem.conditions if t.name.startswith("walls"))
-    Xb, nb = geometry.sample_faces(problem.box(values), walls.faces, 200,
+    Xb, nb = geometry.sample_faces(geometry.domain_of(problem, values), walls.region, 200,
                                    seed_or_generator=gen, dtype=F64)
     Xb[:, 0] = torch.linspace(1.3, 2.7, len(Xb), dtype=F64)  # across both patch edges
     fields = {k: v.detach() for k, v in setup.nets(Xb).items()}
@@ -114,7 +115,7 @@ def test_problem_files_match_the_reference_module():
     # variant A: the .mp exact solution is the Gouy-Chapman channel solution
     problem = load("problems/eof2d_channel.mp")
     prog, values = ResidualProgram(problem), problem.param_values()
-    X = geometry.sample_interior(problem.box(values), 100, seed_or_generator=gen, dtype=F64)
+    X = geometry.sample_interior(geometry.domain_of(problem, values), 100, seed_or_generator=gen, dtype=F64)
     ours = prog.exact_values(X, values)
     ref = channel_exact(X[:, 0].numpy(), X[:, 1].numpy(), eps=0.05, zeta=-2.0, dV=8.0, L=4.0)
     for f in ("phi", "cp", "cm", "u"):
@@ -124,7 +125,7 @@ def test_problem_files_match_the_reference_module():
     prog, values = ResidualProgram(problem), problem.param_values()
     for name in ("eps", "dV", "L"):
         assert values[name] == MMS_DEFAULTS[name]
-    X = geometry.sample_interior(problem.box(values), 100, seed_or_generator=gen, dtype=F64)
+    X = geometry.sample_interior(geometry.domain_of(problem, values), 100, seed_or_generator=gen, dtype=F64)
     ours = prog.exact_values(X, values)
     exact, _ = manufactured(EOFParams(**{**MMS_DEFAULTS, "Pe": values["Pe"]}))
     ref = exact(X[:, 0].numpy(), X[:, 1].numpy())
@@ -143,7 +144,7 @@ def test_short_pinn_run_on_the_channel_lowers_the_error(tmp_path):
                                       "sampling": {"interior": 256, "boundary": 64}})
     setup = train.build(problem, cfg)
     before = train.current_l2(setup, train.eval_points(setup)[0])
-    metrics = runner.solve(path, cfg, tmp_path, problem=problem, plots=False)
+    metrics = runs.solve(path, cfg, tmp_path, problem=problem, plots=False)
     mean_before = np.mean([before[f] for f in ("phi", "cp", "cm", "u")])
     mean_after = np.mean([metrics["l2"][f] for f in ("phi", "cp", "cm", "u")])
     assert mean_after < 0.75 * mean_before, (before, metrics["l2"])

@@ -483,7 +483,7 @@ def test_sampler_resample_every():
 
 
 def test_sampler_reproducible_and_order_independent():
-    kw = dict(box=BOX2, n_interior=32, n_boundary=10, method="sobol", resample_every=2, seed=1)
+    kw = dict(domain=BOX2, n_interior=32, n_boundary=10, method="sobol", resample_every=2, seed=1)
     s1, s2 = Sampler(**kw), Sampler(**kw)
     # a fresh sampler jumping straight to step 5 gets the same batch as one stepping there
     for k in range(6):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mpinn.lang.diagnostics import MpError
-from mpinn.symbolic import load, lower_source
+from mpinn.lower import load, lower_source
 
 HEAD = """problem p
 param gamma = 1

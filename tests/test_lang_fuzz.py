@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mpinn.lang.diagnostics import MpError
-from mpinn.symbolic import Problem, lower_source
+from mpinn.ir import Problem
+from mpinn.lower import lower_source
 
 PROBLEMS = Path(__file__).resolve().parents[1] / "problems"
 SOURCES = {p.name: p.read_text(encoding="utf-8") for p in sorted(PROBLEMS.glob("*.mp"))}

@@ -8,9 +8,11 @@ import pytest
 import sympy as sp
 from rich.console import Console
 
-from mpinn import describe
+from mpinn.cli import describe
+from mpinn import geometry
 from mpinn.geometry import Face
-from mpinn.symbolic import NET, load, lower_source, normal_symbols
+from mpinn.ir import NET, normal_symbols
+from mpinn.lower import load, lower_source
 
 PROBLEMS = Path(__file__).resolve().parents[1] / "problems"
 x, y, t = sp.symbols("x y t", real=True)
@@ -34,7 +36,7 @@ def test_every_problem_parses_lowers_and_describes(path):
     assert problem.equations and problem.fields
     assert problem.warnings == []
     values = problem.param_values()
-    box = problem.box(values)
+    box = geometry.domain_of(problem, values)
     assert all(lo < hi for lo, hi in zip(box.lo, box.hi))
     console = Console(record=True, width=120)
     describe.render(problem, console)
@@ -89,7 +91,7 @@ def test_1d_systems_lower_to_the_hand_written_residuals(name, f1, f2, params):
     bcs = {tm.name: tm for tm in problem.conditions}
     assert set(bcs) == {"ends.u", "ends.v"}
     both_ends = (Face(0, 0), Face(0, 1))
-    assert bcs["ends.u"].faces == both_ends and bcs["ends.v"].faces == both_ends
+    assert bcs["ends.u"].region == both_ends and bcs["ends.v"].region == both_ends
     assert bcs["ends.u"].form == "dirichlet" and bcs["ends.v"].form == "dirichlet"
     assert bcs["ends.u"].lhs == u and same(bcs["ends.u"].rhs, U_STAR)
     assert bcs["ends.v"].lhs == v and same(bcs["ends.v"].rhs, V_STAR)
@@ -109,7 +111,7 @@ def test_param_override_recomputes_derived_params():
     assert problem.param_values() == {"gamma": 1.0, "g2": 3.0, "rho": 10.0}
     over = problem.param_values({"gamma": 10})
     assert over == {"gamma": 10.0, "g2": 201.0, "rho": 10.0}
-    assert problem.box(over).hi == (1.0,)
+    assert geometry.domain_of(problem, over).hi == (1.0,)
     with pytest.raises(KeyError, match="did you mean 'gamma'"):
         problem.param_values({"gama": 3})
 
@@ -145,8 +147,8 @@ def test_2d_operators_lower_to_hand_written_sympy():
     assert flux[0].form == "general"
     assert same(flux[1].residual, nx * P.diff(x) + ny * P.diff(y) + k * P - 1)
     assert flux[1].form == "robin"
-    assert flux[0].faces == (Face(1, 0), Face(1, 1))
-    assert bcs["ends.p"].faces == (Face(0, 0), Face(0, 1))
+    assert flux[0].region == (Face(1, 0), Face(1, 1))
+    assert bcs["ends.p"].region == (Face(0, 0), Face(0, 1))
     assert bcs["ends.c"].form == "dirichlet"
 
 
@@ -170,7 +172,7 @@ def test_eof2d_reads_like_the_physics():
     assert problem.fields == ("phi", "cp", "cm", "u", "v", "Pi")
     assert problem.param_values() == {"eps": 0.02, "zeta0": -2.0, "zetap": 1.0, "a": 1.5,
                                       "b": 2.5, "w": 0.1, "dV": 8.0, "L": 4.0, "Pe": 0.5}
-    assert problem.box().lo == (0.0, -1.0) and problem.box().hi == (4.0, 1.0)
+    assert geometry.domain_of(problem).lo == (0.0, -1.0) and geometry.domain_of(problem).hi == (4.0, 1.0)
     eps = sp.Symbol("eps", real=True)
     sym = {n: sp.Symbol(n, real=True) for n in ("dV", "L", "zeta0", "zetap", "a", "b", "w")}
     f = {n: sp.Function(n)(x, y) for n in problem.fields}
@@ -214,8 +216,8 @@ def test_eof2d_reads_like_the_physics():
     assert same(eqs["stokes_y"].residual, stokes_y / layer)
     assert same(eqs["continuity"].residual, f["u"].diff(x) + f["v"].diff(y))
     bcs = {tm.name: tm for tm in problem.conditions}
-    assert bcs["walls.u"].faces == (Face(1, 0), Face(1, 1))
-    assert bcs["inlet.Pi"].faces == (Face(0, 0),) and bcs["outlet.Pi"].faces == (Face(0, 1),)
+    assert bcs["walls.u"].region == (Face(1, 0), Face(1, 1))
+    assert bcs["inlet.Pi"].region == (Face(0, 0),) and bcs["outlet.Pi"].region == (Face(0, 1),)
     assert bcs["inlet.u"].form == "neumann"
     # the Gouy-Chapman end profile at the centre line is ~0 and psi0(-1) ~ zeta0
     vals = {sp.Symbol(k, real=True): val for k, val in problem.param_values().items()}

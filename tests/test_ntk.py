@@ -7,9 +7,11 @@ import math
 import pytest
 import torch
 
-from mpinn import config, ntk, train
-from mpinn.cli import main, problem_path
-from mpinn.symbolic import load
+from mpinn import config, train
+from mpinn.analysis import ntk
+from mpinn.cli import main
+from mpinn.cli.common import problem_path
+from mpinn.lower import load
 
 torch.set_num_threads(1)
 
@@ -178,7 +180,7 @@ def test_cli_bad_input_exits_2(argv, tmp_path):
 
 def test_cli_run_dir(tmp_path):
     """--run reads config.yaml + model.pt (here: a model saved from a fresh setup)."""
-    from mpinn import results
+    from mpinn import runs
 
     setup = _setup("coupled_sym", width=8, depth=2, seed=5)
     with torch.no_grad():
@@ -187,7 +189,7 @@ def test_cli_run_dir(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     config.save(setup.cfg, run / "config.yaml")
-    results.save_model(run / "model.pt", setup, 0)
+    runs.save_model(run / "model.pt", setup.nets, 0)
     out = tmp_path / "r.json"
     assert main(["ntk-check", "coupled_sym", "--run", str(run), "--json", str(out)]) == 0
     loaded = json.loads(out.read_text())["results"][0]

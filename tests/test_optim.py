@@ -4,7 +4,7 @@ import pytest
 import torch
 from pytorch_optimizer import SOAP
 
-from mpinn.optim import (
+from mpinn.train.optim import (
     OPTIMIZERS,
     make_lr_schedule,
     make_optimizer,

@@ -9,10 +9,10 @@ import pytest
 import torch
 import yaml
 
-from mpinn import config, results, runner, train
+from mpinn import config, runs, train
 from mpinn.config import ConfigError
 from mpinn.cli import main
-from mpinn.symbolic import load
+from mpinn.lower import load
 
 SMALL = {"net": {"width": 24, "depth": 2}, "sampling": {"interior": 64, "boundary": 2},
          "threads": 1, "eval": {"every": 100, "grid": 201}, "log_every": 25}
@@ -24,7 +24,7 @@ def test_short_solve_reduces_error_and_writes_everything(tmp_path):
     cfg = config.resolve(path, None, {**SMALL, "steps": 400, "optimizer": {"lr": 3e-3}})
     setup = train.build(problem, cfg)
     initial = train.current_l2(setup, train.eval_points(setup)[0])
-    metrics = runner.solve(path, cfg, tmp_path, problem=problem)
+    metrics = runs.solve(path, cfg, tmp_path, problem=problem)
     for f in problem.fields:
         assert metrics["l2"][f] < initial[f] / 10, (metrics["l2"], initial)
     for name in ("config.yaml", "metrics.json", "history.csv", "fields.npz", "model.pt",
@@ -117,7 +117,7 @@ def test_time_dependent_problem_trains_with_initial_condition(tmp_path):
     points, _ = train.points_for(setup, kinds["initial"], 0)
     assert points.shape == (48, 2) and bool((points[:, 1] == 0).all())
     initial = train.current_l2(setup, train.eval_points(setup)[0])["u"]
-    metrics = runner.solve(path, cfg, tmp_path / "run", problem=problem, plots=False)
+    metrics = runs.solve(path, cfg, tmp_path / "run", problem=problem, plots=False)
     assert metrics["l2"]["u"] < initial / 5, (initial, metrics["l2"])
 
 
@@ -155,7 +155,7 @@ def test_interrupted_run_keeps_its_history_and_model(tmp_path):
                 raise KeyboardInterrupt
 
     try:
-        runner.solve(path, cfg, tmp_path, progress=StopAt(), plots=False)
+        runs.solve(path, cfg, tmp_path, progress=StopAt(), plots=False)
     except KeyboardInterrupt:
         pass
     else:
@@ -192,10 +192,10 @@ def test_init_starts_the_networks_from_a_saved_run_even_at_other_parameters(tmp_
     problem = load(path)
     small = {"steps": 30, "threads": 1, "net": {"width": 16, "depth": 2},
              "sampling": {"interior": 64, "boundary": 16}, "eval": {"every": 0}}
-    runner.solve(path, config.resolve(path, None, small), tmp_path / "a", plots=False)
+    runs.solve(path, config.resolve(path, None, small), tmp_path / "a", plots=False)
     X = torch.rand(40, 1)
     saved = train.build(problem, config.resolve(path, None, small))
-    results.load_model(tmp_path / "a" / "model.pt", saved.nets)
+    runs.load_model(tmp_path / "a" / "model.pt", saved.nets)
     warm = train.build(problem, config.resolve(path, None, {
         **small, "seed": 7, "params": {"gamma": 10.0}, "init": str(tmp_path / "a" / "model.pt")}))
     cold = train.build(problem, config.resolve(path, None, {**small, "seed": 7}))
@@ -222,7 +222,7 @@ def test_run_directory_keeps_the_problem_as_it_was_when_the_run_started(tmp_path
             assert (out / "config.yaml").is_file()
             source.write_text(text.replace("problem", "problem  # edited", 1))
 
-    runner.solve(source, cfg, out, progress=EditDuringRun(), plots=False)
+    runs.solve(source, cfg, out, progress=EditDuringRun(), plots=False)
     assert (out / "problem.mp").read_text() == text
     assert "edited" in source.read_text()
 

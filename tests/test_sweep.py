@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from mpinn import runner
-from mpinn.cli import main, problem_path
-from mpinn.sweep import SweepError, SweepSpec, plot_sweep, read_rows, run_sweep
+from mpinn import runs
+from mpinn.cli import main
+from mpinn.cli.common import problem_path
+from mpinn.analysis.sweep import SweepError, SweepSpec, plot_sweep, read_rows, run_sweep
 
 TINY = {"net": {"width": 8, "depth": 1}, "sampling": {"interior": 32, "boundary": 8},
         "eval": {"grid": 101}, "log_every": 10, "checkpoint_every": 0}
@@ -48,13 +49,13 @@ def local_sweep(tmp_path_factory):
 
 def count_solves(monkeypatch):
     calls = []
-    real = runner.solve
+    real = runs.solve
 
     def counting(problem_file, cfg, out, **kw):
         calls.append(Path(out))
         return real(problem_file, cfg, out, **kw)
 
-    monkeypatch.setattr(runner, "solve", counting)
+    monkeypatch.setattr(runs, "solve", counting)
     return calls
 
 
@@ -220,7 +221,7 @@ def test_dask_missing_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_run_status_on_disk(tmp_path):
-    from mpinn.sweep import _status
+    from mpinn.analysis.sweep import run_status as _status
 
     run = tmp_path / "r"
     run.mkdir()

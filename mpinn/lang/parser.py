@@ -1,4 +1,4 @@
-"""Text → syntax tree. Lark parses with grammars/mpinn.lark; this module turns lark's tree
+"""Text → syntax tree. Lark parses with the grammar beside this module (mpinn.lark); this module turns lark's tree
 into :mod:`mpinn.lang.ast` nodes and lark's exceptions into :class:`MpError`s.
 
 Guards against hostile input live here too: size, bracket nesting and tree depth are
@@ -11,7 +11,6 @@ import re
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -51,11 +50,8 @@ _TOKEN_WORDS = {"NAME": "a name", "NUMBER": "a number", "STRING": "a quoted titl
 
 @lru_cache(maxsize=1)
 def grammar_text() -> str:
-    try:
-        root = resources.files("mpinn.grammars")
-    except ModuleNotFoundError:  # running from a source tree that is not installed
-        root = Path(__file__).resolve().parents[2] / "grammars"
-    return root.joinpath("mpinn.lark").read_text(encoding="utf-8")
+    """The grammar, shipped inside this package (``mpinn/lang/mpinn.lark``)."""
+    return resources.files(__package__).joinpath("mpinn.lark").read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,133 @@
+"""Running a sweep: plan it, choose (or resume) its directory, execute the runs that are
+not finished, and write sweep.csv, degradation.csv and the plots as they come."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+from ...lower import load
+from .executors import EXECUTORS_BY_NAME, cores, import_distributed
+from .plan import choose_dir, plan_runs
+from .spec import EXECUTORS, FINISHED, SweepError, SweepSpec, validate
+from .store import flat_row, make_row, run_status, write_csv
+from .tables import print_degradation, write_results
+
+
+def run_sweep(problem_path, spec: SweepSpec, out_dir=None, *, executor: str = "local",
+              workers: int | None = None, threads_per_worker: int | None = None,
+              address=None, progress: bool = True, console=None) -> list:
+    """Run (or resume) a sweep and write its results; returns one row dict per run.
+
+    ``out_dir`` None: ``runs/<problem>-sweep/<timestamp>/``, or the most recent incomplete
+    sweep there with the same definition (so rerunning a command resumes it). ``executor``:
+    ``local`` (spawned processes), ``dask`` (``address``: a scheduler address or a
+    ``distributed.Client``; None starts a LocalCluster) or ``inline`` (this process).
+    ``workers``: parallel runs (default: the number of cores); ``threads_per_worker``: torch
+    threads of each run (default max(1, cores // workers); 1 on a remote Dask cluster).
+    """
+    if executor not in EXECUTORS:
+        raise SweepError(f"executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    if workers is not None and workers < 1:
+        raise SweepError("workers must be at least 1")
+    if threads_per_worker is not None and threads_per_worker < 1:
+        raise SweepError("threads per worker must be at least 1")
+    if executor == "dask":
+        import_distributed()  # fail before anything is written
+    problem_path = Path(problem_path).resolve()
+    problem = load(problem_path)
+    validate(spec, problem)
+    n_cores = cores()
+    if executor == "inline":
+        workers = 1
+    workers = workers or n_cores
+    if threads_per_worker is None:
+        threads_per_worker = 1 if (executor == "dask" and address is not None) else \
+            max(1, n_cores // workers)
+    definition, runs = plan_runs(problem_path, problem, spec, threads_per_worker)
+    names = [r[0] for r in runs]
+    out = choose_dir(out_dir, definition, names)
+    out.mkdir(parents=True, exist_ok=True)
+    sweep_json = out / "sweep.json"
+    if not sweep_json.is_file():
+        sweep_json.write_text(json.dumps({
+            "definition": definition, "runs": names,
+            "created": datetime.now().isoformat(timespec="seconds"),
+            "spec": {**asdict(spec), "config": definition["config"]},
+        }, indent=2, default=str), encoding="utf-8")
+
+    tasks, rows, todo = {}, {}, []
+    for name, values, opt, seed, cfg in runs:
+        task = {"problem_file": str(problem_path), "run_dir": str((out / name).resolve()),
+                "name": name, "params": values, "optimizer": opt, "seed": seed, "cfg": cfg,
+                "run_plots": spec.run_plots}
+        tasks[name] = task
+        status, metrics, error = run_status(out / name)
+        rows[name] = make_row(task, metrics) if metrics is not None else make_row(task, None, error)
+        if status not in FINISHED:
+            todo.append(task)
+    param_names = list(spec.params)
+    write_csv(out, [rows[n] for n in names], param_names)
+
+    bar = _Bar(len(todo), len(names) - len(todo), out, progress, console)
+    with bar:
+        def on_done(task, row):
+            rows[task["name"]] = row
+            write_csv(out, [rows[n] for n in names], param_names)
+            bar.advance(row)
+
+        if todo:
+            EXECUTORS_BY_NAME[executor](todo, min(workers, len(todo)), threads_per_worker, address,
+                               on_done)
+    result = [rows[n] for n in names]
+    table = write_results(out, result, param_names, problem.name)
+    if progress:
+        print_degradation(table, param_names, bar.console)
+        bar.console.print(f"sweep results in {out}")
+    return [flat_row(r) for r in result]
+
+
+class _Bar:
+    """A rich progress bar over runs with done / failed counts (or nothing)."""
+
+    def __init__(self, total: int, skipped: int, out: Path, enabled: bool, console):
+        from rich.console import Console
+
+        self.console = console or Console()
+        self.enabled = enabled
+        self.ok = self.failed = 0
+        if enabled:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+
+            if skipped:
+                self.console.print(f"resuming {out}: {skipped} finished runs skipped")
+            self.progress = Progress(
+                TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("[green]{task.fields[ok]} ok[/green] · "
+                           "[red]{task.fields[failed]} failed[/red]"),
+                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                TextColumn("{task.fields[last]}"), console=self.console, transient=False)
+            self.task = self.progress.add_task("sweep", total=total, ok=0, failed=0, last="")
+
+    def __enter__(self):
+        if self.enabled:
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.progress.__exit__(*exc)
+
+    def advance(self, row: dict) -> None:
+        if row["status"] == "failed":
+            self.failed += 1
+        else:
+            self.ok += 1
+        if self.enabled:
+            l2 = row.get("l2_mean")
+            last = f"{row['run_dir']}: " + (row["status"] if l2 is None else f"L2 {l2:.2e}")
+            self.progress.update(self.task, advance=1, ok=self.ok, failed=self.failed,
+                                 last=last)

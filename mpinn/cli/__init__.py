@@ -1,0 +1,47 @@
+"""Stage 9, the command line: ``mpinn check | solve | plot | reference | ntk-check |
+sweep``. One module per subcommand (each with ``register(subparsers)``), shared helpers in
+:mod:`.common`. Nothing else in mpinn imports this package.
+
+Exit codes: 0 success, 1 a run failed (e.g. training diverged), 2 bad input (problem file,
+configuration or options) — reported as a diagnostic, never as a traceback; 130 interrupted.
+Subcommands import their heavy dependencies (torch, matplotlib) when they run, so
+``mpinn --help`` and ``mpinn check`` never import torch.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+
+from .. import __version__
+from ..config import ConfigError
+from ..lang.diagnostics import MpError
+from . import check, ntk, plot, reference, solve, sweep
+from .common import Parser, UsageError
+
+#: The subcommands, in the order `mpinn --help` lists them.
+COMMANDS = (check, solve, plot, reference, ntk, sweep)
+
+
+def make_parser() -> Parser:
+    parser = Parser(prog="mpinn", description="Coupled multiphysics PDEs with PINNs "
+                    "(SOAP + gradient-norm balancing).")
+    parser.add_argument("--version", action="version", version=f"mpinn {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    console = Console(stderr=False)
+    try:
+        args = make_parser().parse_args(argv)
+        return args.run(args, console)
+    except MpError as exc:
+        print(exc.format(), file=sys.stderr)  # plain: a wrapped line would misplace the caret
+        return 2
+    except (ConfigError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,161 @@
+"""A readable summary of a lowered :class:`~mpinn.ir.Problem` (``mpinn check FILE.mp``).
+
+``render(problem, console)`` prints the problem the way it would be written on paper:
+coordinates and domain, fields and their output transforms, parameters with values,
+network features, every equation and condition in mathematical notation (``u_xx``, not
+``Derivative(u(x), (x, 2))``), which boundary pieces each condition covers, its form, the
+exact solutions and the warnings. ``format_expr(expr)`` is the expression printer it uses.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..ir import NET, Problem, format_expr
+
+__all__ = ["render", "face_text"]
+
+
+def face_text(problem: Problem, face) -> str:
+    """``x = 0`` for a face of the box, with the numeric value when the bound is symbolic."""
+    coord = problem.space[face.axis].name
+    bound = problem.bounds[face.axis][face.side]
+    text = f"{coord} = {format_expr(bound)}"
+    if not bound.is_Number:
+        try:
+            lo, hi, _ = problem.extent()
+            value = lo[face.axis] if face.side == 0 else hi[face.axis]
+            text += f" ({value:g})"
+        except (ValueError, KeyError):  # pragma: no cover - values were checked when lowering
+            pass
+    return text
+
+
+def _interval(problem: Problem, pair, numeric) -> str:
+    lo, hi = pair
+    text = f"[{format_expr(lo)}, {format_expr(hi)}]"
+    if not (lo.is_Number and hi.is_Number) and numeric is not None:
+        text += f" = [{numeric[0]:g}, {numeric[1]:g}]"
+    return text
+
+
+def _value(v: float) -> str:
+    return f"{v:.6g}"
+
+
+def render(problem: Problem, console: Console) -> None:
+    """Print the lowered system of ``problem`` on ``console`` (what ``mpinn check`` shows)."""
+    out = console.print
+    heading = f"[bold]{escape(problem.name)}[/bold]"
+    if problem.title:
+        heading += f" — {escape(problem.title)}"
+    out(heading)
+    out(f"[dim]{escape(problem.filename)}[/dim]")
+
+    # --- domain
+    try:
+        values = problem.param_values()
+        lo, hi, time = problem.extent(values)
+    except (ValueError, KeyError):  # pragma: no cover - checked when lowering
+        values, lo, hi, time = {}, None, None, None
+    coords = ", ".join(s.name for s in problem.space)
+    coords = f"({coords})" if problem.dim > 1 else coords
+    pieces = [_interval(problem, pair, (lo[i], hi[i]) if lo else None)
+              for i, pair in enumerate(problem.bounds)]
+    out()
+    out(f"[bold]domain[/bold]  {escape(coords)} in {escape(' x '.join(pieces))}"
+        f"   [dim]({problem.dim}D)[/dim]")
+    if problem.time is not None:
+        numeric = time[1:] if time else None
+        out(f"[bold]time[/bold]    {escape(problem.time.name)} in "
+            f"{escape(_interval(problem, problem.time_bounds, numeric))}")
+
+    # --- fields
+    out()
+    out("[bold]fields[/bold]")
+    args = ", ".join(c.name for c in problem.coords)
+    for name in problem.fields:
+        line = f"  {name}({args})"
+        if name in problem.outputs:
+            transform = format_expr(problem.outputs[name])
+            line += f"   output {name} = {transform}"
+            if problem.outputs[name] != NET:
+                line += "  (net = raw network output)"
+        out(escape(line))
+
+    # --- parameters
+    if problem.params:
+        out()
+        table = Table(title=None, box=None, show_header=True, header_style="bold",
+                      pad_edge=False)
+        table.add_column("param")
+        table.add_column("value", justify="right")
+        table.add_column("definition")
+        for name, par in problem.params.items():
+            derived = not par.expr.is_Number
+            value = _value(values[name]) if name in values else "?"
+            table.add_row(escape(name), value,
+                          escape(f"= {format_expr(par.expr)}") + "  [dim](derived)[/dim]"
+                          if derived else "")
+        out(table)
+
+    # --- features, definitions
+    if problem.features:
+        out()
+        out("[bold]features[/bold] [dim](extra network inputs)[/dim]")
+        for name, expr in problem.features.items():
+            out(escape(f"  {name} = {format_expr(expr)}"))
+    if problem.let_functions or problem.lets:
+        out()
+        out("[bold]definitions[/bold] [dim](let; substituted into the equations)[/dim]")
+        for name, (params, body) in problem.let_functions.items():
+            out(escape(f"  {name}({', '.join(params)}) = {body}"))
+        for name, expr in problem.lets.items():
+            out(escape(f"  {name} = {format_expr(expr)}"))
+
+    # --- exact solutions
+    if problem.exact:
+        out()
+        out("[bold]exact solutions[/bold]")
+        for name, expr in problem.exact.items():
+            out(escape(f"  {name}* = {format_expr(expr)}"))
+
+    # --- equations
+    out()
+    out(f"[bold]equations[/bold] [dim]({len(problem.equations)} for "
+        f"{len(problem.fields)} fields)[/dim]")
+    for term in problem.equations:
+        out(f"  [cyan]{escape(term.name)}[/cyan]: "
+            f"{escape(format_expr(term.lhs))} = {escape(format_expr(term.rhs))}")
+
+    # --- conditions
+    if problem.conditions:
+        out()
+        out("[bold]conditions[/bold]")
+        for term in problem.conditions:
+            if term.kind == "bc":
+                where = "on " + ", ".join(face_text(problem, f) for f in term.region)
+            else:
+                t0 = problem.time_bounds[0] if problem.time_bounds else 0
+                where = f"at {problem.time.name} = {format_expr(t0)}" \
+                    if problem.time is not None else "initial"
+            out(f"  [cyan]{escape(term.name)}[/cyan] [dim]({term.kind}, {term.form or 'general'}, "
+                f"{escape(where)})[/dim]")
+            out(f"      {escape(format_expr(term.lhs))} = {escape(format_expr(term.rhs))}")
+    if problem.boundaries:
+        out()
+        out("[bold]boundaries[/bold]")
+        for name, faces in problem.boundaries.items():
+            out(escape(f"  {name}: " + ", ".join(face_text(problem, f) for f in faces)))
+
+    # --- warnings
+    out()
+    if problem.warnings:
+        out(f"[yellow]{len(problem.warnings)} warning"
+            f"{'s' if len(problem.warnings) != 1 else ''}[/yellow]")
+        for warning in problem.warnings:
+            out(f"[yellow]{escape(warning.format())}[/yellow]")
+    else:
+        out("[green]no warnings[/green]")

@@ -1,0 +1,124 @@
+"""The training loop: sample points, evaluate residual terms, balance, step.
+
+:func:`train` runs the optimizer phases of a :class:`~mpinn.train.state.TrainState` on a
+:class:`~mpinn.train.setup.Setup` from the state's step to the end, with a history, a
+NaN guard and two callbacks:
+
+* ``progress.update(step, info)`` after every step (``info``: loss, per-term losses, L2);
+* ``checkpoint(state)`` every ``cfg.checkpoint_every`` steps.
+
+Given a state restored from a checkpoint it continues that run.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import torch
+
+from .balance import Balancer
+from .evaluate import current_l2, eval_points
+from .optim import needs_closure
+from .setup import Setup, losses_at
+from .state import TrainState
+
+
+def train(setup: Setup, state: TrainState | None = None, progress=None,
+          checkpoint=None) -> TrainState:
+    """Run the optimizer phases from ``state`` (a new state by default) to the end, the
+    time limit or a non-finite loss; returns the state. ``state`` is updated as training
+    goes, so a caller interrupted by Ctrl-C keeps the history so far."""
+    cfg = setup.cfg
+    state = state if state is not None else TrainState.start(setup)
+    params = list(setup.nets.parameters())
+    balancer = state.balancer
+    eval_pts = eval_points(setup)[0]
+    clock = time.perf_counter()
+    before = state.wall_time_s
+    steps_here = 0
+    losses, total = {}, None
+    while state.phase_name is not None and not (state.stopped or state.time_limited):
+        state.open_phase(setup)
+        while state.step < state.phase_end:
+            optimizer = state.optimizer
+            step = state.step
+            if needs_closure(optimizer):
+                losses, total = _closure_step(setup, optimizer, balancer, state.phase_start)
+            else:
+                losses = losses_at(setup, step)
+                balancer.maybe_update(step, losses, params)
+                total = balancer.combine(losses)
+                optimizer.zero_grad(set_to_none=True)
+                total.backward()
+            if not torch.isfinite(total.detach()).item():  # one sync: any bad term shows here
+                setup.nets.load_state_dict(state.last_good)
+                state.stopped = (f"loss became non-finite at step {step}; restored the "
+                                 f"networks of step {state.last_good_step}")
+                break
+            if not needs_closure(optimizer):
+                optimizer.step()
+                state.schedule.step()
+            state.step = step = step + 1
+            steps_here += 1
+            state.wall_time_s = before + time.perf_counter() - clock
+            _record(setup, state, losses, total, eval_pts)
+            if progress is not None:
+                progress.update(step, {"loss": float(total.detach()),
+                                       "losses": {k: v.detach() for k, v in losses.items()},
+                                       "l2": state.l2})
+            if checkpoint is not None and cfg.checkpoint_every and \
+                    step % cfg.checkpoint_every == 0:
+                checkpoint(state)
+            if cfg.time_limit_s and time.perf_counter() - clock > cfg.time_limit_s:
+                state.time_limited = True
+                break
+        if state.stopped or state.time_limited:
+            break
+        state.next_phase()
+    step = state.step
+    if state.time_limited and (not state.history or state.history[-1]["step"] != step):
+        state.l2 = current_l2(setup, eval_pts)  # the final row of a run cut short by its budget
+        state.history.append({"step": step, "time_s": before + time.perf_counter() - clock,
+                              "loss": float(total.detach()),
+                              **{f"l2[{k}]": v for k, v in state.l2.items()}})
+    state.wall_time_s = before + time.perf_counter() - clock
+    if steps_here == 0 or state.stopped:  # no step taken, or networks restored: evaluate anew
+        losses = losses_at(setup, max(step - 1, 0))
+    state.final_losses = {k: float(v.detach()) for k, v in losses.items()}
+    state.final_weights = balancer.weights
+    return state
+
+
+def _closure_step(setup: Setup, optimizer, balancer: Balancer, fixed_step: int):
+    """One L-BFGS step on the fixed batch of ``fixed_step`` (line searches need a fixed
+    objective); returns the losses and their weighted total after it."""
+    def closure():
+        optimizer.zero_grad()
+        loss_ = balancer.combine(losses_at(setup, fixed_step))
+        loss_.backward()
+        return loss_
+
+    optimizer.step(closure)
+    losses = losses_at(setup, fixed_step)
+    return losses, balancer.combine(losses)
+
+
+def _record(setup: Setup, state: TrainState, losses: dict, total, eval_pts) -> None:
+    """After a step: L2 every ``eval.every`` steps, a history row every ``log_every`` steps
+    (and at every L2), and the NaN guard's copy of the networks with each row."""
+    cfg, step = setup.cfg, state.step
+    fresh_l2 = (cfg.eval.every and step % cfg.eval.every == 0) or step == cfg.steps
+    if fresh_l2:
+        state.l2 = current_l2(setup, eval_pts)
+    if not (step % max(cfg.log_every, 1) == 0 or step == cfg.steps or fresh_l2):
+        return
+    state.last_good = copy.deepcopy(setup.nets.state_dict())
+    state.last_good_step = step
+    row = {"step": step, "time_s": state.wall_time_s, "optimizer": state.phase_name,
+           "lr": state.optimizer.param_groups[0]["lr"], "loss": float(total.detach())}
+    row.update({f"loss[{k}]": float(v.detach()) for k, v in losses.items()})
+    row.update({f"weight[{k}]": w for k, w in state.balancer.weights.items()})
+    if fresh_l2:
+        row.update({f"l2[{k}]": v for k, v in state.l2.items()})
+    state.history.append(row)
