@@ -12,8 +12,8 @@ import json
 import torch
 
 from mpinn import config, train
+from mpinn.lower import load
 from mpinn.reference import load_reference
-from mpinn.symbolic import load
 
 
 def main() -> None:

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mpinn import config, results, train
+from mpinn import config, runs, train
 from mpinn.compile import ResidualProgram
-from mpinn.symbolic import load
+from mpinn.lower import load
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
     problem = load(run / "problem.mp")
     cfg = config.resolve(run / "problem.mp", run / "config.yaml", {"reference": {"solver": None}})
     setup = train.build(problem, cfg)
-    results.load_model(run / "model.pt", setup.nets)
+    runs.load_model(run / "model.pt", setup.nets)
     values = problem.param_values(cfg.params)
     eps = values["eps"]
     xs = np.linspace(0.0, values["L"], 21)

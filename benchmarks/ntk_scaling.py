@@ -16,8 +16,9 @@ import time
 
 import torch
 
-from mpinn import config, ntk, train
-from mpinn.symbolic import lower_source
+from mpinn import config, train
+from mpinn.analysis import ntk
+from mpinn.lower import lower_source
 
 SOURCE = """
 problem six_fields "Six coupled Poisson-like fields (NTK scaling benchmark)"

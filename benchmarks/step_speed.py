@@ -14,7 +14,7 @@ import time
 import torch
 
 from mpinn import config, train
-from mpinn.symbolic import load
+from mpinn.lower import load
 
 
 def steps_per_second(setup, n: int) -> float:

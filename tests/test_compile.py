@@ -5,12 +5,11 @@ import math
 import sympy as sp
 import torch
 
-from mpinn.compile import ResidualProgram, TorchExpr
 from mpinn import geometry
-from mpinn.geometry import Box
+from mpinn.compile import ResidualProgram, TorchExpr
 from mpinn.config import NetConfig
-from mpinn.model import FieldNets
 from mpinn.lower import lower_source
+from mpinn.model import FieldNets
 
 F64 = torch.float64
 

@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from mpinn import config, geometry, runs, train
-from mpinn.viz import run as report
 from mpinn.cli import main
 from mpinn.compile import ResidualProgram
-from mpinn.reference.gouy_chapman import channel_exact
 from mpinn.lower import load
+from mpinn.reference.gouy_chapman import channel_exact
+from mpinn.viz import run as report
 
 F64 = torch.float64
 

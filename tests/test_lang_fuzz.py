@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mpinn.lang.diagnostics import MpError
 from mpinn.ir import Problem
+from mpinn.lang.diagnostics import MpError
 from mpinn.lower import lower_source
 
 PROBLEMS = Path(__file__).resolve().parents[1] / "problems"

@@ -8,8 +8,8 @@ import pytest
 import sympy as sp
 from rich.console import Console
 
-from mpinn.cli import describe
 from mpinn import geometry
+from mpinn.cli import describe
 from mpinn.geometry import Face
 from mpinn.ir import NET, normal_symbols
 from mpinn.lower import load, lower_source

@@ -4,13 +4,19 @@ Small grids only: the whole module runs in well under a minute on one core.
 """
 import numpy as np
 import pytest
-
-from mpinn.reference.gouy_chapman import channel_exact, gc_layer, psi0
-from mpinn.reference.eof_fv import (FIELDS, EOFParams, _Problem, load_npz, make_grid,
-                                    mms_errors, solve)
-from mpinn.reference.mms import MMS_DEFAULTS, manufactured, symbolic_fields
-
 import sympy as sp
+
+from mpinn.reference.eof_fv import (
+    FIELDS,
+    EOFParams,
+    _Problem,
+    load_npz,
+    make_grid,
+    mms_errors,
+    solve,
+)
+from mpinn.reference.gouy_chapman import channel_exact, gc_layer, psi0
+from mpinn.reference.mms import MMS_DEFAULTS, manufactured, symbolic_fields
 
 
 # --------------------------------------------------------------------------- Gouy-Chapman
@@ -108,7 +114,7 @@ def test_manufactured_order_two():
 
 def test_manufactured_fields_satisfy_physical_bcs():
     f = symbolic_fields()
-    from mpinn.reference.mms import X, Y, LL
+    from mpinn.reference.mms import LL, X, Y
     for wall in (-1, 1):
         assert sp.simplify(f["u"].subs(Y, wall)) == 0
         assert sp.simplify(f["v"].subs(Y, wall)) == 0

@@ -10,8 +10,8 @@ import torch
 import yaml
 
 from mpinn import config, runs, train
-from mpinn.config import ConfigError
 from mpinn.cli import main
+from mpinn.config import ConfigError
 from mpinn.lower import load
 
 SMALL = {"net": {"width": 24, "depth": 2}, "sampling": {"interior": 64, "boundary": 2},

@@ -5,16 +5,16 @@ module runs in well under a minute; only one test pays for spawning worker proce
 """
 
 import csv
-import sys
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from mpinn import runs
+from mpinn.analysis.sweep import SweepError, SweepSpec, plot_sweep, read_rows, run_sweep
 from mpinn.cli import main
 from mpinn.cli.common import problem_path
-from mpinn.analysis.sweep import SweepError, SweepSpec, plot_sweep, read_rows, run_sweep
 
 TINY = {"net": {"width": 8, "depth": 1}, "sampling": {"interior": 32, "boundary": 8},
         "eval": {"grid": 101}, "log_every": 10, "checkpoint_every": 0}

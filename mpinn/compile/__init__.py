@@ -3,8 +3,13 @@
 :class:`TorchExpr`, output transforms and input features."""
 
 from .derivatives import Batch, DerivativeKey, StackedBatch, derivative_keys
-from .outputs import (NAMED_OUTPUTS, feature_program, field_value_symbol, output_expression,
-                      output_transform)
+from .outputs import (
+                      NAMED_OUTPUTS,
+                      feature_program,
+                      field_value_symbol,
+                      output_expression,
+                      output_transform,
+)
 from .program import ResidualProgram
 from .torch_expr import TORCH_FUNCTIONS, TorchExpr
 

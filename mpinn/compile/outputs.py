@@ -8,7 +8,6 @@ import sympy as sp
 from ..ir import NET, Problem, output_fields
 from .torch_expr import TorchExpr
 
-
 #: Output transforms a config file may name (``outputs: {c: exp, Pi: 100}``); a number is a
 #: scale. The problem file can declare any expression instead (``output c = exp(net)``).
 NAMED_OUTPUTS = {

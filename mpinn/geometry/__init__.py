@@ -4,8 +4,16 @@ the :class:`Sampler` of a training run. Everything here is numbers and torch ten
 the symbolic problem describes the domain, :func:`domain_of` makes it numeric."""
 
 from ..ir.regions import FACE_NAMES, Face, Plane
-from .box import (Box, all_faces, domain_of, eval_grid, face_by_name, sample_faces,
-                  sample_initial, sample_interior)
+from .box import (
+                  Box,
+                  all_faces,
+                  domain_of,
+                  eval_grid,
+                  face_by_name,
+                  sample_faces,
+                  sample_initial,
+                  sample_interior,
+)
 from .domain import Domain
 from .sampler import Sampler
 from .sampling import METHODS, Cluster

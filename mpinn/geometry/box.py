@@ -37,8 +37,8 @@ sides, truncated at the box.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -46,8 +46,16 @@ import torch
 from ..ir import regions
 from ..ir.regions import Face, Plane
 from .domain import Domain
-from .sampling import (Cluster, check_request, generator, proportional_counts, split_counts,
-                       truncated_exponential, two_sided, unit)
+from .sampling import (
+    Cluster,
+    check_request,
+    generator,
+    proportional_counts,
+    split_counts,
+    truncated_exponential,
+    two_sided,
+    unit,
+)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ of ``names``, then time (if any) last; boundary pieces are the plain-data pieces
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Sequence
+from collections.abc import Sequence
 
 
 class Domain(ABC):

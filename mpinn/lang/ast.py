@@ -1,7 +1,7 @@
 """The syntax tree of a .mp file: plain dataclasses, each node with its source span.
 
 Expressions are kept exactly as written; meaning (which names are fields, which operator
-needs which argument) is decided later, in :mod:`mpinn.symbolic`.
+needs which argument) is decided later, in :mod:`mpinn.lower`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-
 MAX_SHOWN = 100  # characters of a long source line shown around the caret
 
 
@@ -36,7 +35,7 @@ class MpError(Exception):
         self.filename = "<input>"
         self.source = ""
 
-    def attach(self, filename: str, source: str) -> "MpError":
+    def attach(self, filename: str, source: str) -> MpError:
         """Record which file the span refers to (done once, at the top of the pipeline)."""
         self.filename = filename
         self.source = source

@@ -3,7 +3,7 @@ is one entry of :data:`FUNCTIONS` (and of ``mpinn.compile.torch_expr.TORCH_FUNCT
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import sympy as sp
 

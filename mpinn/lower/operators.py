@@ -5,8 +5,8 @@ sympy scalar or vector. Adding an operator is one function and one table entry."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import sympy as sp
 

@@ -22,6 +22,7 @@ from ..config.schema import NetConfig
 from ..ir import NET, Problem, output_order
 from .mlp import MLP
 
+
 class FieldNets(nn.Module):
     """``nets(points) -> {field: values [n]}``, one MLP per field."""
 

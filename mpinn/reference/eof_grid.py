@@ -26,7 +26,7 @@ class EOFParams:
     Pe: float = 0.5
 
     @classmethod
-    def uniform(cls, **kw) -> "EOFParams":
+    def uniform(cls, **kw) -> EOFParams:
         """Variant A: uniform wall potential zeta0 (zetap is set equal to zeta0)."""
         p = cls(**kw)
         p.zetap = p.zeta0

@@ -59,7 +59,7 @@ class TrainState:
     final_weights: dict = field(default_factory=dict)
 
     @classmethod
-    def start(cls, setup) -> "TrainState":
+    def start(cls, setup) -> TrainState:
         """The state before the first step of a run built as ``setup``."""
         cfg = setup.cfg
         try:

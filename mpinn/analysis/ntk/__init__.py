@@ -21,8 +21,15 @@ check and its report), :mod:`.table` (the terminal table). The plot is
 from .check import NtkReport, float64_nets, ntk_check
 from .jacobian import jacobian_blocks
 from .points import PointSet, point_sets
-from .spectra import (BOUND_RTOL, EPS64, EQUALITY_ATOL, fit_exponent, kernel_spectra,
-                      range_basis, summarize)
+from .spectra import (
+                      BOUND_RTOL,
+                      EPS64,
+                      EQUALITY_ATOL,
+                      fit_exponent,
+                      kernel_spectra,
+                      range_basis,
+                      summarize,
+)
 from .table import notes, render
 
 __all__ = ["NtkReport", "float64_nets", "ntk_check", "jacobian_blocks", "PointSet",

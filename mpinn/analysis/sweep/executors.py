@@ -13,6 +13,7 @@ from pathlib import Path
 from .spec import SweepError
 from .store import make_row
 
+
 def _init_worker(threads: int) -> None:
     """Process-pool initializer: pin the thread pools before torch starts any."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):

@@ -13,6 +13,7 @@ from ... import config
 from .spec import FINISHED, FORMAT, SweepError, SweepSpec, combos
 from .store import run_status
 
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

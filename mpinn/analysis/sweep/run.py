@@ -99,8 +99,14 @@ class _Bar:
         self.enabled = enabled
         self.ok = self.failed = 0
         if enabled:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             if skipped:
                 self.console.print(f"resuming {out}: {skipped} finished runs skipped")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .spec import FIXED, HEAD, TAIL
 
+
 def final_loss(metrics: dict):
     values = list((metrics.get("final_losses") or {}).values())
     if not values or any(v is None for v in values):

@@ -12,6 +12,7 @@ from .plan import definition_of
 from .spec import fmt_value
 from .store import flat_row, read_rows, write_csv
 
+
 def _median(xs):
     return statistics.median(xs) if xs else None
 
