@@ -27,8 +27,20 @@ def run(problem: str, gamma: float, optimizer: str, steps: int | None, out: Path
     run_dir = out / problem / f"gamma={gamma}" / optimizer
     metrics = run_dir / "metrics.json"
     if not metrics.is_file():
-        cmd = ["mpinn", "solve", f"problems/{problem}.mp", "--set", f"gamma={gamma}",
-               "--optimizer", optimizer, "--threads", "1", "--quiet", "--out", str(run_dir)]
+        cmd = [
+            "mpinn",
+            "solve",
+            f"problems/{problem}.mp",
+            "--set",
+            f"gamma={gamma}",
+            "--optimizer",
+            optimizer,
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            str(run_dir),
+        ]
         if steps:
             cmd += ["--steps", str(steps)]
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -48,18 +60,25 @@ def main() -> None:
     with ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(lambda c: run(*c, args.steps, out), combos))
     by = {c: m for c, m in zip(combos, results)}
-    lines = ["| system | optimizer | L2 mean, gamma = 1 | L2 mean, gamma = 100 | R | "
-             "wall time per run (s) |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| system | optimizer | L2 mean, gamma = 1 | L2 mean, gamma = 100 | R | "
+        "wall time per run (s) |",
+        "|---|---|---|---|---|---|",
+    ]
     for p in PROBLEMS:
         for o in OPTIMIZERS:
             a, b = by[(p, 1, o)], by[(p, 100, o)]
-            lines.append(f"| {p} | {o}+GN | {a['l2_mean']:.2e} | {b['l2_mean']:.2e} | "
-                         f"{b['l2_mean'] / a['l2_mean']:.2f} | "
-                         f"{a['wall_time_s']:.0f} / {b['wall_time_s']:.0f} |")
+            lines.append(
+                f"| {p} | {o}+GN | {a['l2_mean']:.2e} | {b['l2_mean']:.2e} | "
+                f"{b['l2_mean'] / a['l2_mean']:.2f} | "
+                f"{a['wall_time_s']:.0f} / {b['wall_time_s']:.0f} |"
+            )
     table = "\n".join(lines)
     print(table)
-    print(f"\ntotal wall time {time.time() - start:.0f} s, steps {results[0]['steps']}",
-          file=sys.stderr)
+    print(
+        f"\ntotal wall time {time.time() - start:.0f} s, steps {results[0]['steps']}",
+        file=sys.stderr,
+    )
     (out / "table.md").write_text(table + "\n")
 
 

@@ -23,8 +23,11 @@ def main() -> None:
     args = ap.parse_args()
     path = "problems/eof2d.mp"
     problem = load(path)
-    cfg = config.resolve(path, None, {"params": {"eps": args.eps}, "threads": 1,
-                                      "reference": {"file": args.reference}})
+    cfg = config.resolve(
+        path,
+        None,
+        {"params": {"eps": args.eps}, "threads": 1, "reference": {"file": args.reference}},
+    )
     values = problem.param_values(cfg.params)
     setup = train.build(problem, cfg, reference=load_reference(cfg.reference, problem, values))
     with torch.no_grad():

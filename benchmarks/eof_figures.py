@@ -32,12 +32,14 @@ def heat_maps(run: dict, title: str, out: Path) -> None:
     fig, axs = plt.subplots(2, len(FIELDS), figsize=(3.1 * len(FIELDS), 5.2))
     for col, f in enumerate(FIELDS):
         pred, ref = run[f"pred_{f}"], run[f"exact_{f}"]
-        for row, (data, cmap, label) in enumerate(((pred, "viridis", f),
-                                                   (pred - ref, "RdBu_r", f"{f} error"))):
+        for row, (data, cmap, label) in enumerate(
+            ((pred, "viridis", f), (pred - ref, "RdBu_r", f"{f} error"))
+        ):
             ax = axs[row, col]
             lim = np.abs(data).max() if row else None
-            im = ax.pcolormesh(x, y, data.T, shading="auto", cmap=cmap,
-                               vmin=-lim if row else None, vmax=lim)
+            im = ax.pcolormesh(
+                x, y, data.T, shading="auto", cmap=cmap, vmin=-lim if row else None, vmax=lim
+            )
             fig.colorbar(im, ax=ax, fraction=0.05)
             ax.set_title(label, fontsize=10)
             ax.set_xticks([0, 2, 4]), ax.set_yticks([-1, 0, 1])
@@ -74,14 +76,20 @@ def main() -> None:
     ap.add_argument("run", help="run prefix: RUN-soap and RUN-adam are read")
     ap.add_argument("--out", required=True, help="output prefix")
     args = ap.parse_args()
-    runs = {f"{o.upper() if o == 'soap' else o.capitalize()}+GN": load(Path(f"{args.run}-{o}"))
-            for o in ("soap", "adam") if (Path(f"{args.run}-{o}") / "fields.npz").is_file()}
+    runs = {
+        f"{o.upper() if o == 'soap' else o.capitalize()}+GN": load(Path(f"{args.run}-{o}"))
+        for o in ("soap", "adam")
+        if (Path(f"{args.run}-{o}") / "fields.npz").is_file()
+    }
     if not runs:
         raise SystemExit(f"no fields.npz under {args.run}-soap or {args.run}-adam")
     name = Path(args.run).name
     for label, run in runs.items():
-        heat_maps(run, f"{name}, {label}: PINN (top) and PINN − reference (bottom)",
-                  Path(f"{args.out}_{label.split('+')[0].lower()}_fields.png"))
+        heat_maps(
+            run,
+            f"{name}, {label}: PINN (top) and PINN − reference (bottom)",
+            Path(f"{args.out}_{label.split('+')[0].lower()}_fields.png"),
+        )
     profiles(runs, Path(f"{args.out}_profiles.png"))
 
 

@@ -80,23 +80,32 @@ def where_the_errors_are(d, values: dict, eps: float) -> None:
     X, Y = np.meshgrid(d["axis_x"], d["axis_y"], indexing="ij")
     e = d["pred_v"] - d["exact_v"]
     edges = (np.abs(X - values["a"]) < 0.3) | (np.abs(X - values["b"]) < 0.3)
-    for name, m in (("|y| > 0.9", np.abs(Y) > 0.9), ("within 0.3 of x = a, b", edges),
-                    ("x < 1 or x > L - 1", (X < 1) | (X > values["L"] - 1))):
-        print(f"v: {(e[m]**2).sum() / (e**2).sum():.2f} of the squared error {name} "
-              f"({m.mean():.2f} of the area)")
+    for name, m in (
+        ("|y| > 0.9", np.abs(Y) > 0.9),
+        ("within 0.3 of x = a, b", edges),
+        ("x < 1 or x > L - 1", (X < 1) | (X > values["L"] - 1)),
+    ):
+        print(
+            f"v: {(e[m] ** 2).sum() / (e**2).sum():.2f} of the squared error {name} "
+            f"({m.mean():.2f} of the area)"
+        )
     i, j = np.unravel_index(np.abs(e).argmax(), X.shape)
-    print(f"v: largest error {abs(e[i, j]):.3g} (max |v| {np.abs(d['exact_v']).max():.3g}) "
-          f"at x = {X[i, j]:.2f}, y = {Y[i, j]:.3f}")
+    print(
+        f"v: largest error {abs(e[i, j]):.3g} (max |v| {np.abs(d['exact_v']).max():.3g}) "
+        f"at x = {X[i, j]:.2f}, y = {Y[i, j]:.3f}"
+    )
     salt = {k: np.sqrt(d[f"{k}_cp"] * d[f"{k}_cm"]) for k in ("pred", "exact")}
     qs = {k: d[f"{k}_Pi"] + (salt[k] - 1) / eps**2 for k in salt}
     for name, f in (("salt", salt), ("q", qs)):
         rel = np.linalg.norm(f["pred"] - f["exact"]) / np.linalg.norm(f["exact"])
         print(f"{name}: relative L2 {rel:.3g}")
     i, j = np.unravel_index(np.abs(d["pred_Pi"] - d["exact_Pi"]).argmax(), X.shape)
-    print(f"largest Pi error at x = {X[i, j]:.2f}, y = {Y[i, j]:.3f}: salt "
-          f"{salt['pred'][i, j]:.4f} against {salt['exact'][i, j]:.4f}, Pi "
-          f"{d['pred_Pi'][i, j]:.1f} against {d['exact_Pi'][i, j]:.1f}, q {qs['pred'][i, j]:.2f} "
-          f"against {qs['exact'][i, j]:.2f}")
+    print(
+        f"largest Pi error at x = {X[i, j]:.2f}, y = {Y[i, j]:.3f}: salt "
+        f"{salt['pred'][i, j]:.4f} against {salt['exact'][i, j]:.4f}, Pi "
+        f"{d['pred_Pi'][i, j]:.1f} against {d['exact_Pi'][i, j]:.1f}, q {qs['pred'][i, j]:.2f} "
+        f"against {qs['exact'][i, j]:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -30,9 +30,24 @@ def run(variant, eps, optimizer, args) -> dict:
     problem = VARIANTS[variant]
     out = Path(args.out) / f"{variant}-eps{eps}-{optimizer}"
     if not (out / "metrics.json").is_file():
-        cmd = [sys.executable, "-m", "mpinn", "solve", f"problems/{problem}.mp",
-               "--set", f"eps={eps}", "--optimizer", optimizer, "--device", args.device,
-               "--threads", "1", "--quiet", "--out", str(out)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "mpinn",
+            "solve",
+            f"problems/{problem}.mp",
+            "--set",
+            f"eps={eps}",
+            "--optimizer",
+            optimizer,
+            "--device",
+            args.device,
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
         if args.steps:
             cmd += ["--steps", str(args.steps)]
         if args.time_limit:
@@ -61,13 +76,19 @@ def main() -> None:
     ap.add_argument("--out", default="runs/eof_study")
     args = ap.parse_args()
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    combos = [(v, float(e), o) for v in args.variants.split(",")
-              for e in args.eps.split(",") for o in args.optimizers.split(",")]
+    combos = [
+        (v, float(e), o)
+        for v in args.variants.split(",")
+        for e in args.eps.split(",")
+        for o in args.optimizers.split(",")
+    ]
     start = time.time()
     with ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(lambda c: run(*c, args), combos))
-    lines = ["| variant | eps | optimizer | steps | wall (s) | " + " | ".join(FIELDS) + " |",
-             "|---" * (4 + len(FIELDS)) + "|---|"]
+    lines = [
+        "| variant | eps | optimizer | steps | wall (s) | " + " | ".join(FIELDS) + " |",
+        "|---" * (4 + len(FIELDS)) + "|---|",
+    ]
     for (v, e, o), m in zip(combos, results):
         if not m:
             lines.append(f"| {v} | {e} | {o}+GN | failed | | " + " | " * len(FIELDS))
@@ -75,10 +96,14 @@ def main() -> None:
         cells = []
         for f in FIELDS:
             val, kind = m["l2"].get(f), m["l2_kind"].get(f, "relative")
-            cells.append("—" if val is None else f"{val:.2e}" + (" (rms)" if kind != "relative"
-                                                                  else ""))
-        lines.append(f"| {v} | {e} | {o}+GN | {m['steps_done']} | {m['wall_time_s']:.0f} | "
-                     + " | ".join(cells) + " |")
+            cells.append(
+                "—" if val is None else f"{val:.2e}" + (" (rms)" if kind != "relative" else "")
+            )
+        lines.append(
+            f"| {v} | {e} | {o}+GN | {m['steps_done']} | {m['wall_time_s']:.0f} | "
+            + " | ".join(cells)
+            + " |"
+        )
     table = "\n".join(lines)
     print(table)
     print(f"total wall time {time.time() - start:.0f} s on {args.device}", file=sys.stderr)

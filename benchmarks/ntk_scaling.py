@@ -43,38 +43,55 @@ def main(argv=None) -> None:
     ap.add_argument("--chunk", type=int, default=64)
     ap.add_argument("--basis", default="auto", choices=["auto", "svd", "sketch"])
     ap.add_argument("--threads", type=int, default=0, help="0 = torch's default")
-    ap.add_argument("--compare", action="store_true",
-                    help="also time the autograd (is_grads_batched) Jacobian and compare")
+    ap.add_argument(
+        "--compare",
+        action="store_true",
+        help="also time the autograd (is_grads_batched) Jacobian and compare",
+    )
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     problem = lower_source(SOURCE, "six_fields.mp")
-    cfg = config.resolve(None, None, {"dtype": "float64", "sampling": {"interior": args.points},
-                                      "net": {"width": args.width, "depth": args.depth}})
+    cfg = config.resolve(
+        None,
+        None,
+        {
+            "dtype": "float64",
+            "sampling": {"interior": args.points},
+            "net": {"width": args.width, "depth": args.depth},
+        },
+    )
     setup = train.build(problem, cfg)
     nets = ntk.float64_nets(setup.nets)
     sets = ntk.point_sets(setup)
     rows = sum(s.rows for s in sets)
     sizes = {f: sum(p.numel() for p in nets.nets[f].parameters()) for f in nets.fields}
-    print(f"threads {torch.get_num_threads()} | rows {rows} | networks {len(sizes)} x "
-          f"{next(iter(sizes.values()))} params")
+    print(
+        f"threads {torch.get_num_threads()} | rows {rows} | networks {len(sizes)} x "
+        f"{next(iter(sizes.values()))} params"
+    )
     t0 = time.perf_counter()
     blocks = ntk.jacobian_blocks(setup.program, nets, sets, setup.values, chunk=args.chunk)
     t1 = time.perf_counter()
     spectra = ntk.kernel_spectra(blocks, args.basis)
     t2 = time.perf_counter()
     summary = ntk.summarize(spectra, setup.values, [])
-    print(f"jacobian (torch.func) {t1 - t0:.1f} s | projectors + spectra {t2 - t1:.1f} s | "
-          f"total {t2 - t0:.1f} s (CPU {time.process_time():.0f} s incl. start-up)")
+    print(
+        f"jacobian (torch.func) {t1 - t0:.1f} s | projectors + spectra {t2 - t1:.1f} s | "
+        f"total {t2 - t0:.1f} s (CPU {time.process_time():.0f} s incl. start-up)"
+    )
     print("  " + " | ".join(f"{k} {v:.1f}" for k, v in spectra["timings"].items()))
-    print(f"lambda_max(K) {summary['lambda_max_K']:.4e} | lambda_max(K_P) "
-          f"{summary['lambda_max_KP']:.12f} (S = {summary['S']}) | ranks "
-          + " ".join(f"{f}:{n['rank']}" for f, n in summary["networks"].items())
-          + f" | basis {next(iter(summary['networks'].values()))['basis']}")
+    print(
+        f"lambda_max(K) {summary['lambda_max_K']:.4e} | lambda_max(K_P) "
+        f"{summary['lambda_max_KP']:.12f} (S = {summary['S']}) | ranks "
+        + " ".join(f"{f}:{n['rank']}" for f, n in summary["networks"].items())
+        + f" | basis {next(iter(summary['networks'].values()))['basis']}"
+    )
     if args.compare:
         t3 = time.perf_counter()
-        ref = ntk.jacobian_blocks(setup.program, nets, sets, setup.values, chunk=args.chunk,
-                                  method="autograd")
+        ref = ntk.jacobian_blocks(
+            setup.program, nets, sets, setup.values, chunk=args.chunk, method="autograd"
+        )
         t4 = time.perf_counter()
         err = max(float((blocks[f] - ref[f]).abs().max() / ref[f].abs().max()) for f in ref)
         print(f"jacobian (autograd, is_grads_batched) {t4 - t3:.1f} s | max rel. diff {err:.1e}")

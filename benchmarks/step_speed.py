@@ -45,8 +45,9 @@ def main() -> None:
     for name in args.problems:
         path = f"problems/{name}.mp"
         problem = load(path)
-        setup = train.build(problem, config.resolve(path, None, {"threads": 1,
-                                                                 "device": args.device}))
+        setup = train.build(
+            problem, config.resolve(path, None, {"threads": 1, "device": args.device})
+        )
         rates = {"separate": [], "stacked": []}
         for _ in range(args.rounds):
             for mode in rates:
@@ -54,9 +55,11 @@ def main() -> None:
                 steps_per_second(setup, 3)  # warm-up
                 rates[mode].append(steps_per_second(setup, args.steps))
         best = {m: max(v) for m, v in rates.items()}
-        print(f"{name}: separate {best['separate']:.1f} steps/s, stacked "
-              f"{best['stacked']:.1f} steps/s, speed-up {best['stacked'] / best['separate']:.2f}x"
-              f"  (best of {args.rounds} rounds of {args.steps} steps, {args.device})")
+        print(
+            f"{name}: separate {best['separate']:.1f} steps/s, stacked "
+            f"{best['stacked']:.1f} steps/s, speed-up {best['stacked'] / best['separate']:.2f}x"
+            f"  (best of {args.rounds} rounds of {args.steps} steps, {args.device})"
+        )
 
 
 if __name__ == "__main__":

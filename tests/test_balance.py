@@ -82,7 +82,9 @@ def test_combine_is_the_weighted_sum_and_graph_is_retained():
     assert total.item() == pytest.approx(expected, rel=1e-6)
     total.backward()  # maybe_update must have kept the graph alive
     # d/dq of sum_i w_i L_i = w_u a q + w_v b q + w_w c
-    assert q.grad.tolist() == pytest.approx((w["u"] * 2.0 * q + w["v"] * 0.1 * q + w["w"] * 30.0).tolist(), rel=1e-6)
+    assert q.grad.tolist() == pytest.approx(
+        (w["u"] * 2.0 * q + w["v"] * 0.1 * q + w["w"] * 30.0).tolist(), rel=1e-6
+    )
     assert all(isinstance(v, float) for v in w.values())
 
 

@@ -16,8 +16,9 @@ F64 = torch.float64
 
 def _nets(problem, seed=0):
     box = geometry.domain_of(problem)
-    return FieldNets(problem, box, problem.param_values(), NetConfig(width=16, depth=2),
-                     seed=seed).double()
+    return FieldNets(
+        problem, box, problem.param_values(), NetConfig(width=16, depth=2), seed=seed
+    ).double()
 
 
 def _grad(y, x):
@@ -64,15 +65,15 @@ def test_2d_lap_div_mixed_and_normal_derivatives():
     nets = _nets(p)
     prog = ResidualProgram(p)
     gen = torch.Generator().manual_seed(1)
-    X = torch.rand(64, 2, generator=gen, dtype=torch.float64) * torch.tensor([2.0, 2.0], dtype=F64) \
-        - torch.tensor([0.0, 1.0], dtype=F64)
+    X = torch.rand(64, 2, generator=gen, dtype=torch.float64) * torch.tensor(
+        [2.0, 2.0], dtype=F64
+    ) - torch.tensor([0.0, 1.0], dtype=F64)
     X.requires_grad_(True)
     got = prog.evaluate(nets, X, ["np", "mix"], p.param_values())
     out = nets(X)
     c, phi = out["c"], out["phi"]
     gc, gphi = _grad(c, X), _grad(phi, X)
     cxx = _grad(gc[:, 0], X)[:, 0]
-    cyy = _grad(gc[:, 1], X)[:, 1]
     cxy = _grad(gc[:, 0], X)[:, 1]
     phixx = _grad(gphi[:, 0], X)[:, 0]
     phiyy = _grad(gphi[:, 1], X)[:, 1]
@@ -96,8 +97,9 @@ def test_2d_lap_div_mixed_and_normal_derivatives():
     ny = normals[:, 1]
     want_flux = (-0.5 * gc[:, 1] - out["c"] * gphi[:, 1]) * ny
     torch.testing.assert_close(got_b["flux.1"], want_flux, rtol=1e-9, atol=1e-9)
-    torch.testing.assert_close(got_b["flux.phi"], gphi[:, 1] * ny + out["phi"] - 1,
-                               rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(
+        got_b["flux.phi"], gphi[:, 1] * ny + out["phi"] - 1, rtol=1e-9, atol=1e-9
+    )
 
 
 def test_derivatives_are_planned_once_and_shared(monkeypatch):
@@ -113,8 +115,7 @@ def test_derivatives_are_planned_once_and_shared(monkeypatch):
     prog = ResidualProgram(p)
     calls = []
     real = torch.autograd.grad
-    monkeypatch.setattr(torch.autograd, "grad",
-                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(torch.autograd, "grad", lambda *a, **k: calls.append(1) or real(*a, **k))
     X = torch.rand(16, 2, dtype=torch.float64)
     prog.evaluate(nets, X, ["a", "b"], {})
     assert len(calls) == 3
@@ -122,8 +123,11 @@ def test_derivatives_are_planned_once_and_shared(monkeypatch):
 
 def test_torch_expr_matches_sympy_numerics():
     x, a = sp.symbols("x a", real=True)
-    exprs = [sp.sin(x) ** 2 + sp.sqrt(x + 1) / a, sp.atanh(x / 2) * sp.exp(-x) + x ** -3,
-             sp.Abs(x - 0.3) + sp.erf(x) + sp.pi * sp.E]
+    exprs = [
+        sp.sin(x) ** 2 + sp.sqrt(x + 1) / a,
+        sp.atanh(x / 2) * sp.exp(-x) + x**-3,
+        sp.Abs(x - 0.3) + sp.erf(x) + sp.pi * sp.E,
+    ]
     fn = TorchExpr(exprs, (x, a))
     xs = torch.linspace(0.1, 0.9, 9, dtype=torch.float64)
     got = fn({x: xs, a: 2.5})
@@ -141,13 +145,17 @@ def test_exact_solution_makes_manufactured_residuals_vanish():
         vals = p.param_values({"gamma": 30.0})
 
         class Exact(torch.nn.Module):
+            def __init__(self, prog, vals):
+                super().__init__()
+                self.prog, self.vals = prog, vals
+
             def forward(self, X):
-                return prog.exact_values(X, vals)
+                return self.prog.exact_values(X, self.vals)
 
         X = torch.rand(50, 1, dtype=torch.float64)
-        res = prog.evaluate(Exact(), X, [t.name for t in p.equations], vals)
+        res = prog.evaluate(Exact(prog, vals), X, [t.name for t in p.equations], vals)
         for r in res.values():
-            assert r.abs().max() < 1e-9 * max(1.0, 30.0 * math.pi ** 2)
+            assert r.abs().max() < 1e-9 * max(1.0, 30.0 * math.pi**2)
 
 
 def test_stacked_ensemble_matches_separate_networks():
@@ -162,14 +170,12 @@ def test_stacked_ensemble_matches_separate_networks():
         nets = _nets(p)
         nets.ensemble = ensemble
         assert nets.stackable == ensemble
-        res = prog.evaluate(nets, X, ["np", "mix", "flux.1", "flux.phi"], p.param_values(),
-                            normals)
-        loss = sum((r ** 2).mean() for r in res.values())
+        res = prog.evaluate(nets, X, ["np", "mix", "flux.1", "flux.phi"], p.param_values(), normals)
+        loss = sum((r**2).mean() for r in res.values())
         grads = torch.autograd.grad(loss, list(nets.parameters()))
         out[ensemble] = (res, grads)
     for name in out[False][0]:
-        torch.testing.assert_close(out[True][0][name], out[False][0][name], rtol=1e-10,
-                                   atol=1e-10)
+        torch.testing.assert_close(out[True][0][name], out[False][0][name], rtol=1e-10, atol=1e-10)
     for a, b in zip(out[True][1], out[False][1]):
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-10)
 

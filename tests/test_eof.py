@@ -59,9 +59,19 @@ def test_flagship_ansatz_at_net_zero_is_the_exact_channel_solution(eps):
     to round-off, and the fields match channel_exact."""
     problem = load("problems/eof2d.mp")
     values = problem.param_values({"eps": eps, "zetap": -2.0})
-    setup = train.build(problem, config.resolve("problems/eof2d.mp", None, {
-        "params": {"eps": eps, "zetap": -2.0}, "dtype": "float64", "threads": 1,
-        "reference": {"solver": None}}))
+    setup = train.build(
+        problem,
+        config.resolve(
+            "problems/eof2d.mp",
+            None,
+            {
+                "params": {"eps": eps, "zetap": -2.0},
+                "dtype": "float64",
+                "threads": 1,
+                "reference": {"solver": None},
+            },
+        ),
+    )
     nets = setup.nets
     with torch.no_grad():
         for net in nets.nets.values():
@@ -86,14 +96,26 @@ def test_flagship_ansatz_meets_the_wall_potential_and_no_slip_for_any_networks()
     """On the patched walls of eof2d.mp the outputs meet phi = zeta + ramp and u = 0 by
     construction, whatever the networks: the blurred slip term equals -E zeta(x) there."""
     problem = load("problems/eof2d.mp")
-    setup = train.build(problem, config.resolve("problems/eof2d.mp", None, {
-        "dtype": "float64", "threads": 1, "seed": 3, "reference": {"solver": None},
-        "net": {"output_init_scale": 1.0}}))
+    setup = train.build(
+        problem,
+        config.resolve(
+            "problems/eof2d.mp",
+            None,
+            {
+                "dtype": "float64",
+                "threads": 1,
+                "seed": 3,
+                "reference": {"solver": None},
+                "net": {"output_init_scale": 1.0},
+            },
+        ),
+    )
     values, prog = problem.param_values(), ResidualProgram(problem)
     gen = torch.Generator().manual_seed(2)
     walls = next(t for t in problem.conditions if t.name.startswith("walls"))
-    Xb, nb = geometry.sample_faces(geometry.domain_of(problem, values), walls.region, 200,
-                                   seed_or_generator=gen, dtype=F64)
+    Xb, nb = geometry.sample_faces(
+        geometry.domain_of(problem, values), walls.region, 200, seed_or_generator=gen, dtype=F64
+    )
     Xb[:, 0] = torch.linspace(1.3, 2.7, len(Xb), dtype=F64)  # across both patch edges
     fields = {k: v.detach() for k, v in setup.nets(Xb).items()}
     assert float(fields["u"].abs().max()) < 1e-10
@@ -115,7 +137,9 @@ def test_problem_files_match_the_reference_module():
     # variant A: the .mp exact solution is the Gouy-Chapman channel solution
     problem = load("problems/eof2d_channel.mp")
     prog, values = ResidualProgram(problem), problem.param_values()
-    X = geometry.sample_interior(geometry.domain_of(problem, values), 100, seed_or_generator=gen, dtype=F64)
+    X = geometry.sample_interior(
+        geometry.domain_of(problem, values), 100, seed_or_generator=gen, dtype=F64
+    )
     ours = prog.exact_values(X, values)
     ref = channel_exact(X[:, 0].numpy(), X[:, 1].numpy(), eps=0.05, zeta=-2.0, dV=8.0, L=4.0)
     for f in ("phi", "cp", "cm", "u"):
@@ -125,7 +149,9 @@ def test_problem_files_match_the_reference_module():
     prog, values = ResidualProgram(problem), problem.param_values()
     for name in ("eps", "dV", "L"):
         assert values[name] == MMS_DEFAULTS[name]
-    X = geometry.sample_interior(geometry.domain_of(problem, values), 100, seed_or_generator=gen, dtype=F64)
+    X = geometry.sample_interior(
+        geometry.domain_of(problem, values), 100, seed_or_generator=gen, dtype=F64
+    )
     ours = prog.exact_values(X, values)
     exact, _ = manufactured(EOFParams(**{**MMS_DEFAULTS, "Pe": values["Pe"]}))
     ref = exact(X[:, 0].numpy(), X[:, 1].numpy())
@@ -133,15 +159,28 @@ def test_problem_files_match_the_reference_module():
         np.testing.assert_allclose(ours[f].numpy(), ref[f], rtol=1e-12, atol=1e-12)
 
 
-SMALL = {"net": {"width": 24, "depth": 2}, "threads": 1, "log_every": 50,
-         "eval": {"every": 0, "grid": 41}, "reference": {"solver": None}}
+SMALL = {
+    "net": {"width": 24, "depth": 2},
+    "threads": 1,
+    "log_every": 50,
+    "eval": {"every": 0, "grid": 41},
+    "reference": {"solver": None},
+}
 
 
 def test_short_pinn_run_on_the_channel_lowers_the_error(tmp_path):
     path = "problems/eof2d_channel.mp"
     problem = load(path)
-    cfg = config.resolve(path, None, {**SMALL, "steps": 150, "optimizer": {"lr": 3e-3, "warmup_steps": 0},
-                                      "sampling": {"interior": 256, "boundary": 64}})
+    cfg = config.resolve(
+        path,
+        None,
+        {
+            **SMALL,
+            "steps": 150,
+            "optimizer": {"lr": 3e-3, "warmup_steps": 0},
+            "sampling": {"interior": 256, "boundary": 64},
+        },
+    )
     setup = train.build(problem, cfg)
     before = train.current_l2(setup, train.eval_points(setup)[0])
     metrics = runs.solve(path, cfg, tmp_path, problem=problem, plots=False)
@@ -156,13 +195,37 @@ def test_short_pinn_run_on_the_channel_lowers_the_error(tmp_path):
 def test_reference_command_and_reference_backed_errors(tmp_path, monkeypatch):
     monkeypatch.setenv("MPINN_CACHE", str(tmp_path / "cache"))
     npz = tmp_path / "ref.npz"
-    assert main(["reference", "eof2d", "--grid", "16x12", "--set", "eps=0.1",
-                 "--out", str(npz)]) == 0
+    assert (
+        main(["reference", "eof2d", "--grid", "16x12", "--set", "eps=0.1", "--out", str(npz)]) == 0
+    )
     assert npz.is_file()
     out = tmp_path / "run"
-    assert main(["solve", "eof2d", "--set", "eps=0.1", "--set", f"reference.file={npz}",
-                 "--set", "net.width=8", "--set", "net.depth=1", "--set", "eval.grid=21",
-                 "--steps", "2", "--threads", "1", "--quiet", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "solve",
+                "eof2d",
+                "--set",
+                "eps=0.1",
+                "--set",
+                f"reference.file={npz}",
+                "--set",
+                "net.width=8",
+                "--set",
+                "net.depth=1",
+                "--set",
+                "eval.grid=21",
+                "--steps",
+                "2",
+                "--threads",
+                "1",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     m = json.loads((out / "metrics.json").read_text())
     assert set(m["l2"]) == {"phi", "cp", "cm", "u", "v", "Pi"}
     assert all(v is not None and v > 0 for v in m["l2"].values())

@@ -85,9 +85,9 @@ def test_face_normals_labels_and_names():
     assert Face(0, 0).label(BOX1) == "x = -1"
     assert face_by_name(BOX3, "front") == Face(2, 1)
     assert face_by_name(BOX2, "Bottom") == Face(1, 0)
-    assert [face_by_name(BOX3, n) for n in ("left", "right", "bottom", "top", "back", "front")] == list(
-        all_faces(BOX3)
-    )
+    assert [
+        face_by_name(BOX3, n) for n in ("left", "right", "bottom", "top", "back", "front")
+    ] == list(all_faces(BOX3))
     assert all_faces(BOX1) == (Face(0, 0), Face(0, 1))
     assert Face(0, 1).measure(BOX2) == 2.0 and Face(1, 0).measure(BOX2) == 4.0
     assert Face(0, 0).measure(BOX1) == 1.0
@@ -161,8 +161,14 @@ def test_same_seed_same_points(method):
 def test_sobol_better_spread_than_uniform():
     box = Box(("x", "y"), (0.0, 0.0), (1.0, 1.0))
     n, cells = 1024, 32  # one point per cell is possible
-    sob = [empty_cells(sample_interior(box, n, seed_or_generator=s, method="sobol"), cells) for s in range(3)]
-    uni = [empty_cells(sample_interior(box, n, seed_or_generator=s, method="uniform"), cells) for s in range(3)]
+    sob = [
+        empty_cells(sample_interior(box, n, seed_or_generator=s, method="sobol"), cells)
+        for s in range(3)
+    ]
+    uni = [
+        empty_cells(sample_interior(box, n, seed_or_generator=s, method="uniform"), cells)
+        for s in range(3)
+    ]
     # a scrambled Sobol net puts exactly one point in every 1/32 x 1/32 cell;
     # iid uniform leaves about exp(-1) ~ 37% of cells empty
     assert max(sob) == 0
@@ -177,8 +183,12 @@ def test_sobol_lower_star_discrepancy_proxy():
         inside = (x.double()[None, :, :] < anchors[:, None, :]).all(-1).double().mean(1)
         return (inside - anchors.prod(1)).abs().max().item()
 
-    d_sob = np.mean([disc(sample_interior(box, 512, seed_or_generator=s, method="sobol")) for s in range(3)])
-    d_uni = np.mean([disc(sample_interior(box, 512, seed_or_generator=s, method="uniform")) for s in range(3)])
+    d_sob = np.mean(
+        [disc(sample_interior(box, 512, seed_or_generator=s, method="sobol")) for s in range(3)]
+    )
+    d_uni = np.mean(
+        [disc(sample_interior(box, 512, seed_or_generator=s, method="uniform")) for s in range(3)]
+    )
     assert d_sob < 0.5 * d_uni
 
 
@@ -206,7 +216,9 @@ def test_cluster_two_faces_split_evenly(method):
     box = Box(("x",), (0.0,), (1.0,), time=("t", 0.0, 1.0))
     w = 0.01
     c = Cluster((Face(0, 0), Face(0, 1)), 1.0, w)
-    x = sample_interior(box, 4096, seed_or_generator=1, method=method, clusters=(c,), dtype=torch.float64)
+    x = sample_interior(
+        box, 4096, seed_or_generator=1, method=method, clusters=(c,), dtype=torch.float64
+    )
     left = (x[:, 0] < 5 * w).double().mean().item()
     right = (x[:, 0] > 1 - 5 * w).double().mean().item()
     assert left + right > 0.98
@@ -241,8 +253,9 @@ def test_cluster_at_interior_planes_has_exponential_density_on_both_sides(method
     box = Box(("x", "y"), (0.0, -1.0), (4.0, 1.0))
     w = 0.1  # narrow next to the spacing, so the two planes' tails do not overlap
     c = Cluster((Plane(0, 1.5), Plane(0, 2.5)), 1.0, w)
-    x = sample_interior(box, 20000, seed_or_generator=0, method=method, clusters=(c,),
-                        dtype=torch.float64)
+    x = sample_interior(
+        box, 20000, seed_or_generator=0, method=method, clusters=(c,), dtype=torch.float64
+    )
     assert in_box(box, x)
     d = torch.minimum((x[:, 0] - 1.5).abs(), (x[:, 0] - 2.5).abs())
     # density ~ exp(-|x - c|/w): 1 - e^-k of the points within k widths
@@ -258,34 +271,50 @@ def test_cluster_at_interior_planes_has_exponential_density_on_both_sides(method
 def test_cluster_at_a_plane_near_the_boundary_splits_by_mass_and_stays_inside():
     box = Box(("x",), (0.0,), (4.0,))
     w = 0.5
-    x = sample_interior(box, 20000, seed_or_generator=3,
-                        clusters=(Cluster((Plane(0, 0.1),), 1.0, w),), dtype=torch.float64)
+    x = sample_interior(
+        box,
+        20000,
+        seed_or_generator=3,
+        clusters=(Cluster((Plane(0, 0.1),), 1.0, w),),
+        dtype=torch.float64,
+    )
     assert in_box(box, x)
     mass_lo, mass_hi = 1 - math.exp(-0.1 / w), 1 - math.exp(-3.9 / w)
     assert abs((x[:, 0] < 0.1).double().mean().item() - mass_lo / (mass_lo + mass_hi)) < 0.01
     # a plane on the boundary is a face: every point on its one side
-    x = sample_interior(box, 1000, seed_or_generator=3,
-                        clusters=(Cluster((Plane(0, 4.0),), 1.0, w),), dtype=torch.float64)
+    x = sample_interior(
+        box,
+        1000,
+        seed_or_generator=3,
+        clusters=(Cluster((Plane(0, 4.0),), 1.0, w),),
+        dtype=torch.float64,
+    )
     assert in_box(box, x) and abs((4.0 - x[:, 0]).mean().item() - w) < 0.05
 
 
 def test_plane_clusters_act_along_perpendicular_faces_only():
     box = Box(("x", "y"), (0.0, -1.0), (4.0, 1.0))
     c = Cluster((Plane(0, 2.0),), 0.8, 0.05)
-    wall, _ = sample_faces(box, [Face(1, 0)], 4000, seed_or_generator=0, clusters=(c,),
-                           dtype=torch.float64)
+    wall, _ = sample_faces(
+        box, [Face(1, 0)], 4000, seed_or_generator=0, clusters=(c,), dtype=torch.float64
+    )
     near = ((wall[:, 0] - 2.0).abs() < 0.25).double().mean().item()
     assert abs(near - (0.8 * (1 - math.exp(-5)) + 0.2 * 0.5 / 4)) < 0.02
-    inlet, _ = sample_faces(box, [Face(0, 0)], 4000, seed_or_generator=0, clusters=(c,),
-                            dtype=torch.float64)
+    inlet, _ = sample_faces(
+        box, [Face(0, 0)], 4000, seed_or_generator=0, clusters=(c,), dtype=torch.float64
+    )
     assert bool((inlet[:, 0] == 0).all()) and abs(inlet[:, 1].mean().item()) < 0.03
 
 
 def test_plane_errors():
     with pytest.raises(ValueError, match="outside the box"):
-        sample_interior(BOX2, 10, seed_or_generator=0, clusters=(Cluster((Plane(0, 5.0),), 0.5, 0.1),))
+        sample_interior(
+            BOX2, 10, seed_or_generator=0, clusters=(Cluster((Plane(0, 5.0),), 0.5, 0.1),)
+        )
     with pytest.raises(ValueError, match="does not exist"):
-        sample_interior(BOX2, 10, seed_or_generator=0, clusters=(Cluster((Plane(2, 0.5),), 0.5, 0.1),))
+        sample_interior(
+            BOX2, 10, seed_or_generator=0, clusters=(Cluster((Plane(2, 0.5),), 0.5, 0.1),)
+        )
     with pytest.raises(ValueError):
         Plane(0, float("nan"))
     with pytest.raises(ValueError):
@@ -366,8 +395,12 @@ def test_face_clustering_towards_walls():
     # channel inlet x = 0 clustered towards the walls y = 0 and y = 1
     box = Box(("x", "y"), (0.0, 0.0), (5.0, 1.0))
     w = 0.02
-    walls = Cluster((Face(1, 0), Face(1, 1), Face(0, 1)), 0.6, w)  # Face(0, 1) is parallel: ignored on inlet
-    x, _ = sample_faces(box, [Face(0, 0)], 5000, seed_or_generator=0, clusters=(walls,), dtype=torch.float64)
+    walls = Cluster(
+        (Face(1, 0), Face(1, 1), Face(0, 1)), 0.6, w
+    )  # Face(0, 1) is parallel: ignored on inlet
+    x, _ = sample_faces(
+        box, [Face(0, 0)], 5000, seed_or_generator=0, clusters=(walls,), dtype=torch.float64
+    )
     assert bool((x[:, 0] == 0.0).all())
     y = x[:, 1]
     near = ((y < 5 * w) | (y > 1 - 5 * w)).double().mean().item()
@@ -375,7 +408,9 @@ def test_face_clustering_towards_walls():
     assert abs(near - expected) < 0.02
     # a cluster with only parallel faces has no effect on that face
     par = Cluster((Face(0, 0),), 0.9, w)
-    a, _ = sample_faces(box, [Face(0, 0)], 2000, seed_or_generator=0, clusters=(par,), dtype=torch.float64)
+    a, _ = sample_faces(
+        box, [Face(0, 0)], 2000, seed_or_generator=0, clusters=(par,), dtype=torch.float64
+    )
     assert abs(((a[:, 1] < 0.1).double().mean().item()) - 0.1) < 0.025
 
 
@@ -471,7 +506,15 @@ def test_sampler_resample_every():
     a0, a1, a2, a3 = (s.interior(k) for k in range(4))
     assert torch.equal(a0, a1) and torch.equal(a0, a2)
     assert not torch.equal(a0, a3)
-    assert [s.is_resample_step(k) for k in range(7)] == [True, False, False, True, False, False, True]
+    assert [s.is_resample_step(k) for k in range(7)] == [
+        True,
+        False,
+        False,
+        True,
+        False,
+        False,
+        True,
+    ]
     f0, n0 = s.faces([Face(0, 0)], None, 0)
     f2, _ = s.faces([Face(0, 0)], None, 2)
     f3, _ = s.faces([Face(0, 0)], None, 3)
@@ -492,7 +535,9 @@ def test_sampler_reproducible_and_order_independent():
     assert torch.equal(s1.faces(all_faces(BOX2), 12, 4)[0], s2.faces(all_faces(BOX2), 12, 4)[0])
     assert not torch.equal(Sampler(**{**kw, "seed": 2}).interior(0), s1.interior(0))
     # different requests get independent streams
-    assert not torch.equal(s1.faces([Face(0, 0)], 10, 0)[0][:, 1], s1.faces([Face(0, 1)], 10, 0)[0][:, 1])
+    assert not torch.equal(
+        s1.faces([Face(0, 0)], 10, 0)[0][:, 1], s1.faces([Face(0, 1)], 10, 0)[0][:, 1]
+    )
 
 
 def test_sampler_fixed_batch():

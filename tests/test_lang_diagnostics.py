@@ -63,8 +63,7 @@ def test_unknown_name_with_did_you_mean():
 
 def test_derivative_with_respect_to_a_non_coordinate():
     err = error_of(HEAD + "pde e: -dyy(u) + v = 1\n")
-    check(err, 5, 9, "derivative with respect to 'y'", "not a coordinate",
-          hint="coordinates: x")
+    check(err, 5, 9, "derivative with respect to 'y'", "not a coordinate", hint="coordinates: x")
     err = error_of(HEAD + "pde e: d(u, z) = 0\n")
     check(err, 5, 13, "derivative with respect to 'z'")
 
@@ -108,8 +107,7 @@ def test_selector_that_matches_no_boundary():
 
 def test_manufactured_without_exact_solution():
     err = error_of(HEAD + "exact u = sin(pi*x)\npde e: -dxx(v) + u = manufactured\n")
-    check(err, 6, 22, "'manufactured' needs an exact solution for 'v'",
-          hint="exact v = ...")
+    check(err, 6, 22, "'manufactured' needs an exact solution for 'v'", hint="exact v = ...")
 
 
 def test_limits_are_diagnostics_not_crashes():
@@ -133,7 +131,7 @@ def test_long_lines_are_shown_as_a_window_around_the_caret():
     text = err.format()
     shown, caret = text.splitlines()[1:3]
     assert len(shown) < 120 and "..." in shown
-    assert shown[caret.index("^"):].startswith("gama")
+    assert shown[caret.index("^") :].startswith("gama")
 
 
 def test_output_using_fields_must_not_cycle_or_differentiate():

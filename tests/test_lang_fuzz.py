@@ -18,16 +18,100 @@ PROBLEMS = Path(__file__).resolve().parents[1] / "problems"
 SOURCES = {p.name: p.read_text(encoding="utf-8") for p in sorted(PROBLEMS.glob("*.mp"))}
 SMALL = [SOURCES[n] for n in sorted(SOURCES) if n != "eof2d.mp"]
 
-TOKENS = ["problem", "param", "domain", "time", "field", "let", "exact", "pde", "boundary",
-          "bc", "ic", "output", "feature", "in", "on", "or", "manufactured", "net", "normal",
-          "x", "y", "z", "t", "u", "v", "gamma", "pi", "e", "all", "left", "top",
-          "d", "dx", "dxx", "dt", "dxy", "lap", "grad", "div", "dot", "dn", "sin", "exp",
-          "log", "sqrt", "artanh", "G", "0", "1", "2.5", "1e3", "1e-400", "10", "1000",
-          "+", "-", "*", "/", "^", "**", "(", ")", "[", "]", ",", ":", "=", "#", "\n", " ",
-          '"t"', "×", "_", ".", "__class__", "`", "'", ";", "{", "}", "@", "\t", "\x00",
-          "é", "∂"]
-FUZZ = settings(max_examples=120, deadline=None, derandomize=True, database=None,
-                suppress_health_check=list(HealthCheck))
+TOKENS = [
+    "problem",
+    "param",
+    "domain",
+    "time",
+    "field",
+    "let",
+    "exact",
+    "pde",
+    "boundary",
+    "bc",
+    "ic",
+    "output",
+    "feature",
+    "in",
+    "on",
+    "or",
+    "manufactured",
+    "net",
+    "normal",
+    "x",
+    "y",
+    "z",
+    "t",
+    "u",
+    "v",
+    "gamma",
+    "pi",
+    "e",
+    "all",
+    "left",
+    "top",
+    "d",
+    "dx",
+    "dxx",
+    "dt",
+    "dxy",
+    "lap",
+    "grad",
+    "div",
+    "dot",
+    "dn",
+    "sin",
+    "exp",
+    "log",
+    "sqrt",
+    "artanh",
+    "G",
+    "0",
+    "1",
+    "2.5",
+    "1e3",
+    "1e-400",
+    "10",
+    "1000",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "**",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ":",
+    "=",
+    "#",
+    "\n",
+    " ",
+    '"t"',
+    "×",
+    "_",
+    ".",
+    "__class__",
+    "`",
+    "'",
+    ";",
+    "{",
+    "}",
+    "@",
+    "\t",
+    "\x00",
+    "é",
+    "∂",
+]
+FUZZ = settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 def lower_ok(source: str) -> None:
@@ -45,8 +129,11 @@ def lower_ok(source: str) -> None:
 
 
 @FUZZ
-@given(st.text(alphabet=st.sampled_from("abcdefpqrstuvwxyz0123456789 \n+-*/^()[],:=#._\"'`é"),
-               max_size=200))
+@given(
+    st.text(
+        alphabet=st.sampled_from("abcdefpqrstuvwxyz0123456789 \n+-*/^()[],:=#._\"'`é"), max_size=200
+    )
+)
 def test_random_text(source):
     lower_ok(source)
 
@@ -66,9 +153,9 @@ def mutated(draw, sources=SMALL):
         if op == "insert":
             text = text[:pos] + draw(st.characters(codec="utf-8")) + text[pos:]
         elif op == "delete":
-            text = text[:pos] + text[pos + draw(st.integers(1, 12)):]
+            text = text[:pos] + text[pos + draw(st.integers(1, 12)) :]
         elif op == "replace":
-            text = text[:pos] + draw(st.sampled_from(TOKENS)) + text[pos + 1:]
+            text = text[:pos] + draw(st.sampled_from(TOKENS)) + text[pos + 1 :]
         elif op == "token":
             text = text[:pos] + " " + draw(st.sampled_from(TOKENS)) + " " + text[pos:]
         else:
@@ -97,11 +184,20 @@ field u
 
 
 def _hostile():
-    lets = "let a0 = sin(x) + x\n" + "".join(f"let a{i + 1} = sin(a{i}) + a{i}\n"
-                                            for i in range(40))
-    product = "let p0 = " + "*".join(f"sin(x + {k})" for k in range(100)) + "\n" + "".join(
-        f"let p{i + 1} = p{i}*" + "*".join(f"sin(x + {k + 100 * i + 100})" for k in range(100))
-        + "\n" for i in range(4))
+    lets = "let a0 = sin(x) + x\n" + "".join(
+        f"let a{i + 1} = sin(a{i}) + a{i}\n" for i in range(40)
+    )
+    product = (
+        "let p0 = "
+        + "*".join(f"sin(x + {k})" for k in range(100))
+        + "\n"
+        + "".join(
+            f"let p{i + 1} = p{i}*"
+            + "*".join(f"sin(x + {k + 100 * i + 100})" for k in range(100))
+            + "\n"
+            for i in range(4)
+        )
+    )
     nested = "let n0 = sin(x)\n" + "".join(f"let n{i + 1} = sin(n{i})\n" for i in range(200))
     return {
         "exponent tower": "param a = 10^10^10",

@@ -22,8 +22,8 @@ u, v = sp.Function("u")(x), sp.Function("v")(x)
 # The exact solution of BENCHMARKS.md and its second derivatives, written out by hand.
 U_STAR = sp.sin(sp.pi * x) + x / 2
 V_STAR = sp.sin(2 * sp.pi * x) / 2 + (1 - x) ** 2
-U_STAR_XX = -sp.pi ** 2 * sp.sin(sp.pi * x)
-V_STAR_XX = -2 * sp.pi ** 2 * sp.sin(2 * sp.pi * x) + 2
+U_STAR_XX = -(sp.pi**2) * sp.sin(sp.pi * x)
+V_STAR_XX = -2 * sp.pi**2 * sp.sin(2 * sp.pi * x) + 2
 
 
 def same(a, b) -> bool:
@@ -50,20 +50,29 @@ def _forcing(problem, name):
     return next(tm for tm in problem.equations if tm.name == name)
 
 
-@pytest.mark.parametrize("name, f1, f2, params", [
-    ("coupled_sym",
-     -U_STAR_XX + gamma * (U_STAR - V_STAR),
-     -V_STAR_XX + gamma * (V_STAR - U_STAR),
-     {"gamma": 1.0}),
-    ("coupled_asym",
-     -U_STAR_XX + gamma * (U_STAR - V_STAR),
-     -V_STAR_XX + rho * gamma * (V_STAR - U_STAR),
-     {"gamma": 1.0, "rho": 10.0}),
-    ("coupled_nonlinear",
-     -U_STAR_XX + gamma / kappa * sp.sinh(kappa * (U_STAR - V_STAR)),
-     -V_STAR_XX - rho * gamma / kappa * sp.sinh(kappa * (U_STAR - V_STAR)),
-     {"gamma": 1.0, "rho": 10.0, "kappa": 2.0}),
-])
+@pytest.mark.parametrize(
+    "name, f1, f2, params",
+    [
+        (
+            "coupled_sym",
+            -U_STAR_XX + gamma * (U_STAR - V_STAR),
+            -V_STAR_XX + gamma * (V_STAR - U_STAR),
+            {"gamma": 1.0},
+        ),
+        (
+            "coupled_asym",
+            -U_STAR_XX + gamma * (U_STAR - V_STAR),
+            -V_STAR_XX + rho * gamma * (V_STAR - U_STAR),
+            {"gamma": 1.0, "rho": 10.0},
+        ),
+        (
+            "coupled_nonlinear",
+            -U_STAR_XX + gamma / kappa * sp.sinh(kappa * (U_STAR - V_STAR)),
+            -V_STAR_XX - rho * gamma / kappa * sp.sinh(kappa * (U_STAR - V_STAR)),
+            {"gamma": 1.0, "rho": 10.0, "kappa": 2.0},
+        ),
+    ],
+)
 def test_1d_systems_lower_to_the_hand_written_residuals(name, f1, f2, params):
     problem = load(PROBLEMS / f"{name}.mp")
     assert problem.space == (x,) and problem.time is None
@@ -136,8 +145,9 @@ def test_2d_operators_lower_to_hand_written_sympy():
     J = (-C.diff(x) - C * P.diff(x), -C.diff(y) - C * P.diff(y))
     eqs = {tm.name: tm for tm in problem.equations}
     assert set(eqs) == {"lap_div", "comp", "vec_x", "vec_y"}
-    assert same(eqs["lap_div"].residual,
-                -(P.diff(x, 2) + P.diff(y, 2)) + J[0].diff(x) + J[1].diff(y))
+    assert same(
+        eqs["lap_div"].residual, -(P.diff(x, 2) + P.diff(y, 2)) + J[0].diff(x) + J[1].diff(y)
+    )
     assert same(eqs["comp"].residual, J[0] + C.diff(x, y) + P.diff(x, y) + k * C - 1)
     assert same(eqs["vec_x"].residual, P.diff(x) + J[0])
     assert same(eqs["vec_y"].residual, P.diff(y) + J[1] - x)
@@ -162,7 +172,7 @@ def test_let_function_is_expanded_before_differentiation():
         bc b on all: dn(u) = 0
     """)
     U = sp.Function("u")(x)
-    assert same(problem.equations[0].residual, U ** 2 + U.diff(x) + x ** 2 + 1)
+    assert same(problem.equations[0].residual, U**2 + U.diff(x) + x**2 + 1)
     assert problem.conditions[0].form == "neumann"
     assert problem.let_functions == {"G": (("d",), "d^2 + dx(d)")}
 
@@ -170,26 +180,50 @@ def test_let_function_is_expanded_before_differentiation():
 def test_eof2d_reads_like_the_physics():
     problem = load(PROBLEMS / "eof2d.mp")
     assert problem.fields == ("phi", "cp", "cm", "u", "v", "Pi")
-    assert problem.param_values() == {"eps": 0.02, "zeta0": -2.0, "zetap": 1.0, "a": 1.5,
-                                      "b": 2.5, "w": 0.1, "dV": 8.0, "L": 4.0, "Pe": 0.5}
-    assert geometry.domain_of(problem).lo == (0.0, -1.0) and geometry.domain_of(problem).hi == (4.0, 1.0)
+    assert problem.param_values() == {
+        "eps": 0.02,
+        "zeta0": -2.0,
+        "zetap": 1.0,
+        "a": 1.5,
+        "b": 2.5,
+        "w": 0.1,
+        "dV": 8.0,
+        "L": 4.0,
+        "Pe": 0.5,
+    }
+    assert geometry.domain_of(problem).lo == (0.0, -1.0) and geometry.domain_of(problem).hi == (
+        4.0,
+        1.0,
+    )
     eps = sp.Symbol("eps", real=True)
     sym = {n: sp.Symbol(n, real=True) for n in ("dV", "L", "zeta0", "zetap", "a", "b", "w")}
     f = {n: sp.Function(n)(x, y) for n in problem.fields}
     ramp = sym["dV"] * (1 - x / sym["L"])
-    zeta = sym["zeta0"] + (sym["zetap"] - sym["zeta0"]) * (
-        sp.tanh((x - sym["a"]) / sym["w"]) - sp.tanh((x - sym["b"]) / sym["w"])) / 2
+    zeta = (
+        sym["zeta0"]
+        + (sym["zetap"] - sym["zeta0"])
+        * (sp.tanh((x - sym["a"]) / sym["w"]) - sp.tanh((x - sym["b"]) / sym["w"]))
+        / 2
+    )
     gz = lambda d: 4 * sp.atanh(sp.tanh(zeta / 4) * sp.exp(-d / eps))  # noqa: E731
-    assert same(problem.outputs["phi"], ramp + gz(1 - y) + gz(1 + y) + (1 - y ** 2) * NET)
+    assert same(problem.outputs["phi"], ramp + gz(1 - y) + gz(1 + y) + (1 - y**2) * NET)
     assert same(problem.outputs["cp"], sp.exp(NET - (f["phi"] - ramp)))
     assert same(problem.outputs["cm"], sp.exp(NET + (f["phi"] - ramp)))
-    blur = {side: sp.tanh((x - sym["a"]) / (sym["w"] + 1 + s * y))
-            - sp.tanh((x - sym["b"]) / (sym["w"] + 1 + s * y)) for side, s in (("el", 1), ("eu", -1))}
+    blur = {
+        side: sp.tanh((x - sym["a"]) / (sym["w"] + 1 + s * y))
+        - sp.tanh((x - sym["b"]) / (sym["w"] + 1 + s * y))
+        for side, s in (("el", 1), ("eu", -1))
+    }
     zl, zu = (sym["zeta0"] + (sym["zetap"] - sym["zeta0"]) * blur[k] / 2 for k in ("el", "eu"))
-    assert same(problem.outputs["u"], sym["dV"] / sym["L"] * (
-        f["phi"] - ramp - (zl * (1 - y) + zu * (1 + y)) / 2) + (1 - y ** 2) * NET)
-    assert same(problem.outputs["Pi"],
-                10 * NET - (sp.sqrt(f["cp"] * f["cm"]) - 1) / eps ** 2) and "v" not in problem.outputs
+    assert same(
+        problem.outputs["u"],
+        sym["dV"] / sym["L"] * (f["phi"] - ramp - (zl * (1 - y) + zu * (1 + y)) / 2)
+        + (1 - y**2) * NET,
+    )
+    assert (
+        same(problem.outputs["Pi"], 10 * NET - (sp.sqrt(f["cp"] * f["cm"]) - 1) / eps**2)
+        and "v" not in problem.outputs
+    )
     assert problem.features["wl"] == sp.exp(-(1 + y) / eps)
     assert problem.features["wu"] == sp.exp(-(1 - y) / eps)
     assert same(problem.features["el"], blur["el"]) and same(problem.features["eu"], blur["eu"])
@@ -198,18 +232,26 @@ def test_eof2d_reads_like_the_physics():
     eqs = {tm.name: tm for tm in problem.equations}
     assert set(eqs) == {"poisson", "np_p", "np_m", "stokes_x", "stokes_y", "continuity"}
     lap = lambda g: g.diff(x, 2) + g.diff(y, 2)  # noqa: E731
-    assert same(eqs["poisson"].residual, -eps ** 2 * lap(f["phi"]) - (f["cp"] - f["cm"]) / 2)
-    jp = [Pe * f[w] * f["cp"] - f["cp"].diff(c) - f["cp"] * f["phi"].diff(c)
-          for w, c in (("u", x), ("v", y))]
+    assert same(eqs["poisson"].residual, -(eps**2) * lap(f["phi"]) - (f["cp"] - f["cm"]) / 2)
+    jp = [
+        Pe * f[w] * f["cp"] - f["cp"].diff(c) - f["cp"] * f["phi"].diff(c)
+        for w, c in (("u", x), ("v", y))
+    ]
     assert same(eqs["np_p"].residual, (jp[0].diff(x) + jp[1].diff(y)) / f["cp"])
-    stokes_x = (-f["Pi"].diff(x) + lap(f["u"]) - ((f["cp"] + f["cm"]).diff(x)
-                + (f["cp"] - f["cm"]) * f["phi"].diff(x)) / (2 * eps ** 2))
+    stokes_x = (
+        -f["Pi"].diff(x)
+        + lap(f["u"])
+        - ((f["cp"] + f["cm"]).diff(x) + (f["cp"] - f["cm"]) * f["phi"].diff(x)) / (2 * eps**2)
+    )
     # x-momentum carries the electroosmotic drive through Poisson: the plain equation plus
     # E/eps^2 times the Poisson residual, i.e. the same equation wherever Poisson holds
     E = sym["dV"] / sym["L"]
-    assert same(eqs["stokes_x"].residual, stokes_x + E / eps ** 2 * eqs["poisson"].residual)
-    stokes_y = (-f["Pi"].diff(y) + lap(f["v"]) - ((f["cp"] + f["cm"]).diff(y)
-                + (f["cp"] - f["cm"]) * f["phi"].diff(y)) / (2 * eps ** 2))
+    assert same(eqs["stokes_x"].residual, stokes_x + E / eps**2 * eqs["poisson"].residual)
+    stokes_y = (
+        -f["Pi"].diff(y)
+        + lap(f["v"])
+        - ((f["cp"] + f["cm"]).diff(y) + (f["cp"] - f["cm"]) * f["phi"].diff(y)) / (2 * eps**2)
+    )
     # y-momentum is divided by 1 + (cosh(chi) - 1)/eps, cosh(chi) = (c+ + c-)/(2 sqrt(c+ c-)):
     # >= 1 everywhere, so the same equation, with the double layer's weight cut
     layer = 1 + ((f["cp"] + f["cm"]) / (2 * sp.sqrt(f["cp"] * f["cm"])) - 1) / eps

@@ -28,8 +28,10 @@ def _orth(n, k, gen):
 # --- projector algebra on synthetic Jacobians ---------------------------------------------
 def test_full_row_rank_gives_S_identity():
     gen = torch.Generator().manual_seed(0)
-    blocks = [torch.randn(12, p, dtype=torch.float64, generator=gen) * s
-              for p, s in ((20, 1.0), (15, 1e3), (12, 1e-4))]
+    blocks = [
+        torch.randn(12, p, dtype=torch.float64, generator=gen) * s
+        for p, s in ((20, 1.0), (15, 1e3), (12, 1e-4))
+    ]
     sp = _spectra(blocks)
     assert torch.allclose(sp["KP"], torch.full((12,), 3.0, dtype=torch.float64), atol=1e-12)
     assert all(n["rank"] == 12 and n["full_row_rank"] for n in sp["networks"].values())
@@ -81,10 +83,17 @@ def test_rank_tolerance_and_sketch_matches_svd():
 # --- Jacobians ----------------------------------------------------------------------------
 def _setup(name, points=6, width=6, depth=2, params=None, seed=0):
     path = problem_path(name)
-    cfg = config.resolve(path, None, {"dtype": "float64", "seed": seed,
-                                      "params": params or {},
-                                      "sampling": {"interior": points},
-                                      "net": {"width": width, "depth": depth}})
+    cfg = config.resolve(
+        path,
+        None,
+        {
+            "dtype": "float64",
+            "seed": seed,
+            "params": params or {},
+            "sampling": {"interior": points},
+            "net": {"width": width, "depth": depth},
+        },
+    )
     return train.build(load(path), cfg)
 
 
@@ -114,8 +123,9 @@ def test_jacobian_matches_central_differences_and_autograd():
                 torch.nn.utils.vector_to_parameters(shifted, nets.nets[f].parameters())
                 cols.append(residuals())
         torch.nn.utils.vector_to_parameters(flat, nets.nets[f].parameters())
-        fd = torch.stack([(cols[2 * j] - cols[2 * j + 1]) / (2 * h)
-                          for j in range(flat.numel())], dim=1)
+        fd = torch.stack(
+            [(cols[2 * j] - cols[2 * j + 1]) / (2 * h) for j in range(flat.numel())], dim=1
+        )
         scale = float(fd.abs().max())
         assert float((blocks[f] - fd).abs().max()) < 1e-6 * scale
     # rows: 2 equations x 6 points + 2 conditions x 2 distinct boundary points
@@ -141,7 +151,7 @@ def test_gamma_squared_growth_and_bound(name):
 
 def test_fit_exponent_upper_half():
     xs = [1, 3, 10, 30, 100, 300, 1000]
-    ys = [5.0 + x ** 2 for x in xs]
+    ys = [5.0 + x**2 for x in xs]
     slope, _, used = ntk.fit_exponent(xs, ys)
     assert used == [100.0, 300.0, 1000.0]
     assert slope == pytest.approx(2.0, abs=1e-3)
@@ -150,16 +160,35 @@ def test_fit_exponent_upper_half():
 # --- CLI ----------------------------------------------------------------------------------
 def test_cli_json(tmp_path):
     out = tmp_path / "ntk.json"
-    rc = main(["ntk-check", "coupled_sym", "--points", "32", "--sweep", "gamma=1,10",
-               "--json", str(out), "--threads", "1"])
+    rc = main(
+        [
+            "ntk-check",
+            "coupled_sym",
+            "--points",
+            "32",
+            "--sweep",
+            "gamma=1,10",
+            "--json",
+            str(out),
+            "--threads",
+            "1",
+        ]
+    )
     assert rc == 0
     data = json.loads(out.read_text())
     for key in ("S", "fit_exponent", "results"):
         assert key in data
     assert data["S"] == 2 and len(data["results"]) == 2
     for r in data["results"]:
-        for key in ("params", "rows", "lambda_max_K", "lambda_min_K", "lambda_max_KP",
-                    "bound_holds", "networks"):
+        for key in (
+            "params",
+            "rows",
+            "lambda_max_K",
+            "lambda_min_K",
+            "lambda_max_KP",
+            "bound_holds",
+            "networks",
+        ):
             assert key in r
         assert r["rows"] == 64
         assert set(r["networks"]) == {"u", "v"}
@@ -167,13 +196,16 @@ def test_cli_json(tmp_path):
         assert r["bound_holds"]
 
 
-@pytest.mark.parametrize("argv", [
-    ["--sweep", "beta=1,10"],
-    ["--sweep", "gamma=1,ten"],
-    ["--sweep", "gamma"],
-    ["--set", "nope=3"],
-    ["--points", "0"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--sweep", "beta=1,10"],
+        ["--sweep", "gamma=1,ten"],
+        ["--sweep", "gamma"],
+        ["--set", "nope=3"],
+        ["--points", "0"],
+    ],
+)
 def test_cli_bad_input_exits_2(argv, tmp_path):
     assert main(["ntk-check", "coupled_sym", "--points", "4", *argv]) == 2
 

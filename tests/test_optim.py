@@ -19,7 +19,8 @@ def _params():
 
 
 def _least_squares(seed, n=256, d_in=16, d_out=4, cond=100.0):
-    """Least squares whose input covariance has condition number cond**2 in a random (non-axis) basis.
+    """Least squares whose input covariance has condition number cond**2 in a random
+    (non-axis) basis.
 
     The rotation is what Adam's diagonal preconditioner cannot undo and SOAP's
     Shampoo factors can.
@@ -152,7 +153,18 @@ def test_parse_schedule_accepts(name, phases):
 
 
 @pytest.mark.parametrize(
-    "name", ["", "sgd", "soap+adam", "lbfgs+soap", "lbfgs+lbfgs", "adam+lbfgs+soap", "soap+", "+lbfgs", None]
+    "name",
+    [
+        "",
+        "sgd",
+        "soap+adam",
+        "lbfgs+soap",
+        "lbfgs+lbfgs",
+        "adam+lbfgs+soap",
+        "soap+",
+        "+lbfgs",
+        None,
+    ],
 )
 def test_parse_schedule_rejects(name):
     with pytest.raises(ValueError, match="valid schedules: .*soap\\+lbfgs"):
@@ -175,7 +187,9 @@ def _lrs(steps, **kwargs):
 
 def test_lr_schedule_warmup_then_exponential_decay():
     lrs = _lrs(25, warmup_steps=4, decay_rate=0.5, decay_steps=10)
-    assert lrs[:5] == pytest.approx([0.5, 1.0, 1.5, 2.0, 2.0])  # linear ramp, continuous at the join
+    assert lrs[:5] == pytest.approx(
+        [0.5, 1.0, 1.5, 2.0, 2.0]
+    )  # linear ramp, continuous at the join
     assert lrs[9] == pytest.approx(2.0 * 0.5**0.5)
     assert lrs[14] == pytest.approx(1.0)  # one decay period after warm-up: halved
     assert lrs[24] == pytest.approx(0.5)
@@ -192,7 +206,13 @@ def test_lr_schedule_without_warmup_starts_at_lr():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"warmup_steps": -1}, {"warmup_steps": 1.5}, {"decay_rate": 0.0}, {"decay_rate": 1.5}, {"decay_steps": 0}],
+    [
+        {"warmup_steps": -1},
+        {"warmup_steps": 1.5},
+        {"decay_rate": 0.0},
+        {"decay_rate": 1.5},
+        {"decay_steps": 0},
+    ],
 )
 def test_lr_schedule_rejects_bad_arguments(kwargs):
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)

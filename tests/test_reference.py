@@ -2,6 +2,7 @@
 
 Small grids only: the whole module runs in well under a minute on one core.
 """
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -115,6 +116,7 @@ def test_manufactured_order_two():
 def test_manufactured_fields_satisfy_physical_bcs():
     f = symbolic_fields()
     from mpinn.reference.mms import LL, X, Y
+
     for wall in (-1, 1):
         assert sp.simplify(f["u"].subs(Y, wall)) == 0
         assert sp.simplify(f["v"].subs(Y, wall)) == 0

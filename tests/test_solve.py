@@ -14,8 +14,13 @@ from mpinn.cli import main
 from mpinn.config import ConfigError
 from mpinn.lower import load
 
-SMALL = {"net": {"width": 24, "depth": 2}, "sampling": {"interior": 64, "boundary": 2},
-         "threads": 1, "eval": {"every": 100, "grid": 201}, "log_every": 25}
+SMALL = {
+    "net": {"width": 24, "depth": 2},
+    "sampling": {"interior": 64, "boundary": 2},
+    "threads": 1,
+    "eval": {"every": 100, "grid": 201},
+    "log_every": 25,
+}
 
 
 def test_short_solve_reduces_error_and_writes_everything(tmp_path):
@@ -27,12 +32,31 @@ def test_short_solve_reduces_error_and_writes_everything(tmp_path):
     metrics = runs.solve(path, cfg, tmp_path, problem=problem)
     for f in problem.fields:
         assert metrics["l2"][f] < initial[f] / 10, (metrics["l2"], initial)
-    for name in ("config.yaml", "metrics.json", "history.csv", "fields.npz", "model.pt",
-                 "problem.mp", "plots/loss.png", "plots/u.png", "plots/v.png"):
+    for name in (
+        "config.yaml",
+        "metrics.json",
+        "history.csv",
+        "fields.npz",
+        "model.pt",
+        "problem.mp",
+        "plots/loss.png",
+        "plots/u.png",
+        "plots/v.png",
+    ):
         assert (tmp_path / name).is_file(), name
     m = json.loads((tmp_path / "metrics.json").read_text())
-    for key in ("problem", "params", "optimizer", "balance", "steps", "seed", "wall_time_s",
-                "l2", "l2_mean", "final_losses"):
+    for key in (
+        "problem",
+        "params",
+        "optimizer",
+        "balance",
+        "steps",
+        "seed",
+        "wall_time_s",
+        "l2",
+        "l2_mean",
+        "final_losses",
+    ):
         assert key in m, key
     assert m["problem"] == "coupled_sym" and m["optimizer"] == "soap"
     assert m["balance"] == "gradnorm" and m["steps"] == 400 and m["seed"] == 0
@@ -52,13 +76,27 @@ def test_short_solve_reduces_error_and_writes_everything(tmp_path):
 
 def test_cli_set_changes_parameter_everywhere(tmp_path):
     out = tmp_path / "run"
-    code = main(["solve", "coupled_asym", "--set", "gamma=30", "--set", "net.width=8",
-                 "--steps", "5", "--threads", "1", "--quiet", "--out", str(out)])
+    code = main(
+        [
+            "solve",
+            "coupled_asym",
+            "--set",
+            "gamma=30",
+            "--set",
+            "net.width=8",
+            "--steps",
+            "5",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     cfg = yaml.safe_load((out / "config.yaml").read_text())
     assert cfg["params"] == {"gamma": 30} and cfg["net"]["width"] == 8
-    assert json.loads((out / "metrics.json").read_text())["params"] == {"gamma": 30.0,
-                                                                         "rho": 10.0}
+    assert json.loads((out / "metrics.json").read_text())["params"] == {"gamma": 30.0, "rho": 10.0}
 
 
 def test_cli_errors_exit_2(tmp_path, capsys):
@@ -66,8 +104,22 @@ def test_cli_errors_exit_2(tmp_path, capsys):
     assert "did you mean 'gamma'" in capsys.readouterr().err
     assert main(["solve", "coupled_sym", "--set", "net.widht=3", "--quiet"]) == 2
     assert "unknown config key 'net.widht'" in capsys.readouterr().err
-    assert main(["solve", "coupled_sym", "--optimizer", "sgd", "--steps", "1", "--quiet",
-                 "--out", str(tmp_path / "x")]) == 2
+    assert (
+        main(
+            [
+                "solve",
+                "coupled_sym",
+                "--optimizer",
+                "sgd",
+                "--steps",
+                "1",
+                "--quiet",
+                "--out",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
     assert "sgd" in capsys.readouterr().err
     assert main(["solve", "coupled_sym", "--no-such-flag"]) == 2
     assert "unrecognized arguments" in capsys.readouterr().err
@@ -84,8 +136,9 @@ def test_nan_guard_stops_and_keeps_last_good_state(tmp_path):
     # log of a network output that is negative somewhere: the residual is NaN at once
     bad.write_text("domain x in [0, 1]\nfield u\npde e: log(u - 10) = 0\nbc b on all: u = 0\n")
     out = tmp_path / "run"
-    code = main(["solve", str(bad), "--steps", "20", "--threads", "1", "--quiet", "--out",
-                 str(out)])
+    code = main(
+        ["solve", str(bad), "--steps", "20", "--threads", "1", "--quiet", "--out", str(out)]
+    )
     assert code == 1
     m = json.loads((out / "metrics.json").read_text())
     assert "non-finite" in m["stopped"]
@@ -108,9 +161,16 @@ def test_time_dependent_problem_trains_with_initial_condition(tmp_path):
     path = tmp_path / "heat.mp"
     path.write_text(HEAT)
     problem = load(path)
-    cfg = config.resolve(path, None, {**SMALL, "steps": 300, "optimizer": {"lr": 3e-3},
-                                      "sampling": {"interior": 128, "boundary": 32,
-                                                   "per_term": {"start": 48}}})
+    cfg = config.resolve(
+        path,
+        None,
+        {
+            **SMALL,
+            "steps": 300,
+            "optimizer": {"lr": 3e-3},
+            "sampling": {"interior": 128, "boundary": 32, "per_term": {"start": 48}},
+        },
+    )
     setup = train.build(problem, cfg)
     kinds = {g.kind: g for g in setup.groups}
     assert kinds["initial"].terms == ["start"] and kinds["initial"].n == 48
@@ -132,8 +192,12 @@ def test_config_output_transform_and_bad_config(tmp_path):
     raw_v = setup.nets.nets["v"](setup.nets.inputs(X))
     torch.testing.assert_close(out["u"], torch.exp(raw_u))
     torch.testing.assert_close(out["v"], 3 * raw_v)
-    for bad in ({"outputs": {"w": "exp"}}, {"outputs": {"u": "cube"}},
-                {"sampling": {"per_term": {"nowhere": 3}}}, {"net": {"output_init_scale": 0}}):
+    for bad in (
+        {"outputs": {"w": "exp"}},
+        {"outputs": {"u": "cube"}},
+        {"sampling": {"per_term": {"nowhere": 3}}},
+        {"net": {"output_init_scale": 0}},
+    ):
         with pytest.raises(config.ConfigError):
             train.build(problem, config.resolve(path, None, bad))
     # YAML 1.1 reads 5e-4 as text; a number it is (files and --set alike), text is not
@@ -145,8 +209,9 @@ def test_config_output_transform_and_bad_config(tmp_path):
 def test_interrupted_run_keeps_its_history_and_model(tmp_path):
     """Ctrl-C mid-run: the results so far are written (history rows, model, metrics)."""
     path = "problems/coupled_sym.mp"
-    cfg = config.resolve(path, None, {**SMALL, "steps": 400, "checkpoint_every": 50,
-                                      "log_every": 25})
+    cfg = config.resolve(
+        path, None, {**SMALL, "steps": 400, "checkpoint_every": 50, "log_every": 25}
+    )
 
     class StopAt:
         def update(self, step, info):
@@ -174,8 +239,11 @@ def test_small_output_init_starts_near_the_transform_of_zero_and_still_learns():
     net = {"width": 24, "depth": 2}
     X = torch.rand(50, 1)
     plain = train.build(problem, config.resolve(path, None, {**SMALL, "net": net})).nets(X)
-    cfg = config.resolve(path, None, {**SMALL, "steps": 30, "outputs": {"v": "exp"},
-                                      "net": {**net, "output_init_scale": 0.01}})
+    cfg = config.resolve(
+        path,
+        None,
+        {**SMALL, "steps": 30, "outputs": {"v": "exp"}, "net": {**net, "output_init_scale": 0.01}},
+    )
     setup = train.build(problem, cfg)
     out = setup.nets(X)
     torch.testing.assert_close(out["u"], 0.01 * plain["u"])  # same seed, scaled last layer
@@ -190,21 +258,47 @@ def test_init_starts_the_networks_from_a_saved_run_even_at_other_parameters(tmp_
     when a parameter differs (a continuation); a wrong file is a ConfigError."""
     path = "problems/coupled_sym.mp"
     problem = load(path)
-    small = {"steps": 30, "threads": 1, "net": {"width": 16, "depth": 2},
-             "sampling": {"interior": 64, "boundary": 16}, "eval": {"every": 0}}
+    small = {
+        "steps": 30,
+        "threads": 1,
+        "net": {"width": 16, "depth": 2},
+        "sampling": {"interior": 64, "boundary": 16},
+        "eval": {"every": 0},
+    }
     runs.solve(path, config.resolve(path, None, small), tmp_path / "a", plots=False)
     X = torch.rand(40, 1)
     saved = train.build(problem, config.resolve(path, None, small))
     runs.load_model(tmp_path / "a" / "model.pt", saved.nets)
-    warm = train.build(problem, config.resolve(path, None, {
-        **small, "seed": 7, "params": {"gamma": 10.0}, "init": str(tmp_path / "a" / "model.pt")}))
+    warm = train.build(
+        problem,
+        config.resolve(
+            path,
+            None,
+            {
+                **small,
+                "seed": 7,
+                "params": {"gamma": 10.0},
+                "init": str(tmp_path / "a" / "model.pt"),
+            },
+        ),
+    )
     cold = train.build(problem, config.resolve(path, None, {**small, "seed": 7}))
     for f in problem.fields:
         a, b, c = (s.nets(X)[f].detach() for s in (saved, warm, cold))
         assert torch.equal(a, b) and not torch.allclose(a, c)
     with pytest.raises(ConfigError, match="init: cannot start from"):
-        train.build(problem, config.resolve(path, None, {
-            **small, "net": {"width": 8, "depth": 2}, "init": str(tmp_path / "a" / "model.pt")}))
+        train.build(
+            problem,
+            config.resolve(
+                path,
+                None,
+                {
+                    **small,
+                    "net": {"width": 8, "depth": 2},
+                    "init": str(tmp_path / "a" / "model.pt"),
+                },
+            ),
+        )
     with pytest.raises(ConfigError, match="init: cannot start from"):
         train.build(problem, config.resolve(path, None, {**small, "init": str(tmp_path / "no.pt")}))
 
@@ -232,16 +326,22 @@ def test_cluster_at_interior_planes_follows_the_problem_parameters():
 
     path = "problems/eof2d.mp"
     problem = load(path)
-    cluster = [{"faces": ["bottom", "top"], "fraction": 0.5, "width": 3, "scale_param": "eps"},
-               {"at": {"x": ["a", "b", 3.0]}, "fraction": 0.2, "width": 0.2}]
+    cluster = [
+        {"faces": ["bottom", "top"], "fraction": 0.5, "width": 3, "scale_param": "eps"},
+        {"at": {"x": ["a", "b", 3.0]}, "fraction": 0.2, "width": 0.2},
+    ]
     over = {"sampling": {"interior": 64, "boundary": 8, "cluster": cluster}, "params": {"a": 1.0}}
     setup = train.build(problem, config.resolve(path, None, over))
     walls, edges = setup.sampler.clusters
     assert walls.faces == (Face(1, 0), Face(1, 1)) and math.isclose(walls.width, 0.06)
     assert edges.faces == (Plane(0, 1.0), Plane(0, 2.5), Plane(0, 3.0)) and edges.fraction == 0.2
-    for bad, match in (({"z": [1.0]}, "not a coordinate"), ({"x": ["q"]}, "neither a number"),
-                       ({"x": [9.0]}, "outside the box")):
-        cfg = config.resolve(path, None, {"sampling": {"cluster": [
-            {"at": bad, "fraction": 0.2, "width": 0.2}]}})
+    for bad, match in (
+        ({"z": [1.0]}, "not a coordinate"),
+        ({"x": ["q"]}, "neither a number"),
+        ({"x": [9.0]}, "outside the box"),
+    ):
+        cfg = config.resolve(
+            path, None, {"sampling": {"cluster": [{"at": bad, "fraction": 0.2, "width": 0.2}]}}
+        )
         with pytest.raises(ConfigError, match=match):
             train.build(problem, cfg)

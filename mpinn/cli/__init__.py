@@ -25,8 +25,10 @@ COMMANDS = (check, solve, plot, reference, ntk, sweep)
 
 
 def make_parser() -> Parser:
-    parser = Parser(prog="mpinn", description="Coupled multiphysics PDEs with PINNs "
-                    "(SOAP + gradient-norm balancing).")
+    parser = Parser(
+        prog="mpinn",
+        description="Coupled multiphysics PDEs with PINNs (SOAP + gradient-norm balancing).",
+    )
     parser.add_argument("--version", action="version", version=f"mpinn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for command in COMMANDS:

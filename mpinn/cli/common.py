@@ -44,8 +44,9 @@ def problem_path(arg: str | None) -> Path:
         return shipped[arg]
     if path.suffix == ".mp" and path.stem in shipped and not path.exists():
         return shipped[path.stem]
-    raise UsageError(f"no such problem file: {arg} (shipped problems: "
-                     f"{', '.join(sorted(shipped))})")
+    raise UsageError(
+        f"no such problem file: {arg} (shipped problems: {', '.join(sorted(shipped))})"
+    )
 
 
 def parse_value(text: str):
@@ -68,15 +69,24 @@ def overrides_from_args(args, problem) -> dict:
             data = set_dotted(data, name, value)
             continue
         if name not in problem.params:
-            hint = did_you_mean(name, list(problem.params) + list(CONFIG_KEYS)) or \
-                f"parameters: {', '.join(problem.params) or 'none'}"
+            hint = (
+                did_you_mean(name, list(problem.params) + list(CONFIG_KEYS))
+                or f"parameters: {', '.join(problem.params) or 'none'}"
+            )
             raise UsageError(f"--set {name}: '{problem.name}' has no parameter '{name}' ({hint})")
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise UsageError(f"--set {name}: expected a number, got '{raw}'")
         data.setdefault("params", {})[name] = value
-    for flag, key in (("optimizer", "optimizer.name"), ("lr", "optimizer.lr"),
-                      ("steps", "steps"), ("balance", "balance.name"), ("seed", "seed"),
-                      ("device", "device"), ("dtype", "dtype"), ("threads", "threads")):
+    for flag, key in (
+        ("optimizer", "optimizer.name"),
+        ("lr", "optimizer.lr"),
+        ("steps", "steps"),
+        ("balance", "balance.name"),
+        ("seed", "seed"),
+        ("device", "device"),
+        ("dtype", "dtype"),
+        ("threads", "threads"),
+    ):
         value = getattr(args, flag, None)
         if value is not None:
             data = set_dotted(data, key, value)
@@ -102,18 +112,23 @@ def param_list(option: str, text: str, problem) -> tuple:
     if not name or not values:
         raise UsageError(f"{option} expects NAME=V1,V2,..., got '{text}'")
     if name not in problem.params:
-        hint = did_you_mean(name, problem.params) or \
-            f"parameters: {', '.join(problem.params) or 'none'}"
-        raise UsageError(f"{option} {name}: '{problem.name}' has no parameter '{name}' "
-                         f"({hint})")
+        hint = (
+            did_you_mean(name, problem.params)
+            or f"parameters: {', '.join(problem.params) or 'none'}"
+        )
+        raise UsageError(f"{option} {name}: '{problem.name}' has no parameter '{name}' ({hint})")
     return name, values
 
 
 def add_solve_options(p: argparse.ArgumentParser, sweep: bool = False) -> None:
     p.add_argument("--config", help="YAML file with training settings")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE",
-                   help="override a problem parameter (gamma=10) or a config key "
-                        "(optimizer.lr=1e-3); repeatable")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a problem parameter (gamma=10) or a config key "
+        "(optimizer.lr=1e-3); repeatable",
+    )
     if not sweep:
         p.add_argument("--optimizer", help="soap | adam | lbfgs | soap+lbfgs | adam+lbfgs")
         p.add_argument("--seed", type=int)

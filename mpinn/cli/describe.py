@@ -62,15 +62,21 @@ def render(problem: Problem, console: Console) -> None:
         values, lo, hi, time = {}, None, None, None
     coords = ", ".join(s.name for s in problem.space)
     coords = f"({coords})" if problem.dim > 1 else coords
-    pieces = [_interval(problem, pair, (lo[i], hi[i]) if lo else None)
-              for i, pair in enumerate(problem.bounds)]
+    pieces = [
+        _interval(problem, pair, (lo[i], hi[i]) if lo else None)
+        for i, pair in enumerate(problem.bounds)
+    ]
     out()
-    out(f"[bold]domain[/bold]  {escape(coords)} in {escape(' x '.join(pieces))}"
-        f"   [dim]({problem.dim}D)[/dim]")
+    out(
+        f"[bold]domain[/bold]  {escape(coords)} in {escape(' x '.join(pieces))}"
+        f"   [dim]({problem.dim}D)[/dim]"
+    )
     if problem.time is not None:
         numeric = time[1:] if time else None
-        out(f"[bold]time[/bold]    {escape(problem.time.name)} in "
-            f"{escape(_interval(problem, problem.time_bounds, numeric))}")
+        out(
+            f"[bold]time[/bold]    {escape(problem.time.name)} in "
+            f"{escape(_interval(problem, problem.time_bounds, numeric))}"
+        )
 
     # --- fields
     out()
@@ -88,17 +94,18 @@ def render(problem: Problem, console: Console) -> None:
     # --- parameters
     if problem.params:
         out()
-        table = Table(title=None, box=None, show_header=True, header_style="bold",
-                      pad_edge=False)
+        table = Table(title=None, box=None, show_header=True, header_style="bold", pad_edge=False)
         table.add_column("param")
         table.add_column("value", justify="right")
         table.add_column("definition")
         for name, par in problem.params.items():
             derived = not par.expr.is_Number
             value = _value(values[name]) if name in values else "?"
-            table.add_row(escape(name), value,
-                          escape(f"= {format_expr(par.expr)}") + "  [dim](derived)[/dim]"
-                          if derived else "")
+            table.add_row(
+                escape(name),
+                value,
+                escape(f"= {format_expr(par.expr)}") + "  [dim](derived)[/dim]" if derived else "",
+            )
         out(table)
 
     # --- features, definitions
@@ -124,11 +131,15 @@ def render(problem: Problem, console: Console) -> None:
 
     # --- equations
     out()
-    out(f"[bold]equations[/bold] [dim]({len(problem.equations)} for "
-        f"{len(problem.fields)} fields)[/dim]")
+    out(
+        f"[bold]equations[/bold] [dim]({len(problem.equations)} for "
+        f"{len(problem.fields)} fields)[/dim]"
+    )
     for term in problem.equations:
-        out(f"  [cyan]{escape(term.name)}[/cyan]: "
-            f"{escape(format_expr(term.lhs))} = {escape(format_expr(term.rhs))}")
+        out(
+            f"  [cyan]{escape(term.name)}[/cyan]: "
+            f"{escape(format_expr(term.lhs))} = {escape(format_expr(term.rhs))}"
+        )
 
     # --- conditions
     if problem.conditions:
@@ -139,10 +150,15 @@ def render(problem: Problem, console: Console) -> None:
                 where = "on " + ", ".join(face_text(problem, f) for f in term.region)
             else:
                 t0 = problem.time_bounds[0] if problem.time_bounds else 0
-                where = f"at {problem.time.name} = {format_expr(t0)}" \
-                    if problem.time is not None else "initial"
-            out(f"  [cyan]{escape(term.name)}[/cyan] [dim]({term.kind}, {term.form or 'general'}, "
-                f"{escape(where)})[/dim]")
+                where = (
+                    f"at {problem.time.name} = {format_expr(t0)}"
+                    if problem.time is not None
+                    else "initial"
+                )
+            out(
+                f"  [cyan]{escape(term.name)}[/cyan] [dim]({term.kind}, {term.form or 'general'}, "
+                f"{escape(where)})[/dim]"
+            )
             out(f"      {escape(format_expr(term.lhs))} = {escape(format_expr(term.rhs))}")
     if problem.boundaries:
         out()
@@ -153,8 +169,10 @@ def render(problem: Problem, console: Console) -> None:
     # --- warnings
     out()
     if problem.warnings:
-        out(f"[yellow]{len(problem.warnings)} warning"
-            f"{'s' if len(problem.warnings) != 1 else ''}[/yellow]")
+        out(
+            f"[yellow]{len(problem.warnings)} warning"
+            f"{'s' if len(problem.warnings) != 1 else ''}[/yellow]"
+        )
         for warning in problem.warnings:
             out(f"[yellow]{escape(warning.format())}[/yellow]")
     else:

@@ -47,14 +47,25 @@ def cmd_ntk_check(args, console) -> int:
         try:
             load_model(run_dir / "model.pt", setup.nets)
         except (RuntimeError, KeyError, OSError) as exc:
-            raise UsageError(f"cannot load {run_dir / 'model.pt'} into the networks of "
-                             f"{problem.name}: {exc}") from None
-    report = ntk_check(setup, sweep, include_conditions=args.include_conditions,
-                       chunk=args.chunk, basis=args.basis)
-    report.info.update({"points": cfg.sampling.interior, "seed": cfg.seed,
-                        "sampling": cfg.sampling.method, "run": str(run_dir) if run_dir else None,
-                        "net": {"width": cfg.net.width, "depth": cfg.net.depth,
-                                "activation": cfg.net.activation}})
+            raise UsageError(
+                f"cannot load {run_dir / 'model.pt'} into the networks of {problem.name}: {exc}"
+            ) from None
+    report = ntk_check(
+        setup, sweep, include_conditions=args.include_conditions, chunk=args.chunk, basis=args.basis
+    )
+    report.info.update(
+        {
+            "points": cfg.sampling.interior,
+            "seed": cfg.seed,
+            "sampling": cfg.sampling.method,
+            "run": str(run_dir) if run_dir else None,
+            "net": {
+                "width": cfg.net.width,
+                "depth": cfg.net.depth,
+                "activation": cfg.net.activation,
+            },
+        }
+    )
     render(report, console)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -67,26 +78,50 @@ def cmd_ntk_check(args, console) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "ntk-check", help="NTK and block-Gauss–Newton preconditioned NTK spectra "
-                          "(λmax growth with coupling, λmax(K_P) <= S)")
+        "ntk-check",
+        help="NTK and block-Gauss–Newton preconditioned NTK spectra "
+        "(λmax growth with coupling, λmax(K_P) <= S)",
+    )
     p.add_argument("file", help="problem file (.mp) or the name of a shipped problem")
-    p.add_argument("--run", dest="run_dir", metavar="DIR", help="run directory: use its config.yaml and trained model.pt")
-    p.add_argument("--points", type=int, help="interior residual points "
-                   "(default: the config's sampling.interior)")
-    p.add_argument("--include-conditions", action="store_true",
-                   help="also stack the boundary/initial condition residuals into r")
-    p.add_argument("--sweep", metavar="NAME=v1,v2,...",
-                   help="recompute for each value of a parameter (same networks and points)")
+    p.add_argument(
+        "--run",
+        dest="run_dir",
+        metavar="DIR",
+        help="run directory: use its config.yaml and trained model.pt",
+    )
+    p.add_argument(
+        "--points",
+        type=int,
+        help="interior residual points (default: the config's sampling.interior)",
+    )
+    p.add_argument(
+        "--include-conditions",
+        action="store_true",
+        help="also stack the boundary/initial condition residuals into r",
+    )
+    p.add_argument(
+        "--sweep",
+        metavar="NAME=v1,v2,...",
+        help="recompute for each value of a parameter (same networks and points)",
+    )
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
     p.add_argument("--plot", metavar="FILE", help="write a PNG (λmax vs swept parameter)")
     p.add_argument("--seed", type=int, help="network initialisation and point seed")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE",
-                   help="problem parameter or config key override; repeatable")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="problem parameter or config key override; repeatable",
+    )
     p.add_argument("--config", help="YAML file with settings (net architecture, sampling)")
     p.add_argument("--method", choices=["uniform", "sobol"], help="point sampling method")
     p.add_argument("--threads", type=int, help="torch CPU threads")
-    p.add_argument("--basis", choices=["auto", "svd", "sketch"], default="auto",
-                   help="range basis per network: thin SVD, certified randomized sketch, "
-                        "or auto (svd up to 1024 rows)")
+    p.add_argument(
+        "--basis",
+        choices=["auto", "svd", "sketch"],
+        default="auto",
+        help="range basis per network: thin SVD, certified randomized sketch, "
+        "or auto (svd up to 1024 rows)",
+    )
     p.add_argument("--chunk", type=int, default=128, help="points per vmap chunk")
     p.set_defaults(run=cmd_ntk_check)

@@ -21,8 +21,9 @@ def cmd_plot(args, console) -> int:
 
         paths += plot_run(root)
     else:
-        raise UsageError(f"{root} is neither a run directory (metrics.json) nor a sweep "
-                         "directory (sweep.csv)")
+        raise UsageError(
+            f"{root} is neither a run directory (metrics.json) nor a sweep directory (sweep.csv)"
+        )
     for p in paths:
         console.print(str(p))
     return 0

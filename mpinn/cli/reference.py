@@ -17,9 +17,11 @@ def cmd_reference(args, console) -> int:
     cfg = config.resolve(path, args.config, overrides_from_args(args, problem))
     solver = args.solver or cfg.reference.solver
     if not solver:
-        raise UsageError(f"no reference solver configured for {problem.name}; pass --solver "
-                         f"({', '.join(reference.SOLVERS)}) or set reference.solver in its "
-                         "config")
+        raise UsageError(
+            f"no reference solver configured for {problem.name}; pass --solver "
+            f"({', '.join(reference.SOLVERS)}) or set reference.solver in its "
+            "config"
+        )
     try:
         grid = reference.parse_grid(args.grid or cfg.reference.grid)
         values = problem.param_values(cfg.params)

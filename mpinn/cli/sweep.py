@@ -26,13 +26,27 @@ def cmd_sweep(args, console) -> int:
         raise UsageError("--seeds must be at least 1")
     if args.address and args.executor != "dask":
         raise UsageError("--address needs --executor dask")
-    spec = SweepSpec(params=params, optimizers=optimizers, seeds=args.seeds, steps=steps,
-                     config=args.config, overrides=overrides,
-                     run_plots=not args.no_run_plots)
+    spec = SweepSpec(
+        params=params,
+        optimizers=optimizers,
+        seeds=args.seeds,
+        steps=steps,
+        config=args.config,
+        overrides=overrides,
+        run_plots=not args.no_run_plots,
+    )
     try:
-        rows = run_sweep(path, spec, args.out, executor=args.executor, workers=args.workers,
-                         threads_per_worker=args.threads_per_worker or threads,
-                         address=args.address, progress=not args.quiet, console=console)
+        rows = run_sweep(
+            path,
+            spec,
+            args.out,
+            executor=args.executor,
+            workers=args.workers,
+            threads_per_worker=args.threads_per_worker or threads,
+            address=args.address,
+            progress=not args.quiet,
+            console=console,
+        )
     except KeyboardInterrupt:
         console.print("[red]interrupted[/red]; run the same command again to resume")
         return 130
@@ -44,29 +58,52 @@ def cmd_sweep(args, console) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "sweep", help="run a problem over parameter values x optimizers x seeds",
+        "sweep",
+        help="run a problem over parameter values x optimizers x seeds",
         description="Every combination is a run directory under the sweep directory; "
-                    "sweep.csv, degradation.csv and plots/ summarise them. Rerunning the "
-                    "same command resumes an interrupted sweep.")
+        "sweep.csv, degradation.csv and plots/ summarise them. Rerunning the "
+        "same command resumes an interrupted sweep.",
+    )
     p.add_argument("file", help="problem file (.mp) or shipped problem name")
-    p.add_argument("--param", action="append", metavar="NAME=V1,V2,...",
-                   help="a swept parameter and its values (repeatable; the first is the "
-                        "axis of the degradation table)")
-    p.add_argument("--optimizer", metavar="OPT1,OPT2",
-                   help="optimizer schedules, comma separated (default: the configured one)")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=V1,V2,...",
+        help="a swept parameter and its values (repeatable; the first is the "
+        "axis of the degradation table)",
+    )
+    p.add_argument(
+        "--optimizer",
+        metavar="OPT1,OPT2",
+        help="optimizer schedules, comma separated (default: the configured one)",
+    )
     p.add_argument("--seeds", type=int, default=1, help="seeds 0 .. N-1 (default 1)")
     add_solve_options(p, sweep=True)
     p.add_argument("--workers", type=int, help="parallel runs (default: number of cores)")
-    p.add_argument("--threads-per-worker", type=int,
-                   help="torch threads per run (default: cores // workers)")
-    p.add_argument("--executor", choices=EXECUTORS, default="local",
-                   help="local: processes on this machine; dask: a Dask cluster; "
-                        "inline: one after another in this process")
-    p.add_argument("--address", help="Dask scheduler address, e.g. tcp://host:8786 "
-                                     "(default with --executor dask: a local cluster)")
-    p.add_argument("--out", help="sweep directory (default runs/<problem>-sweep/<timestamp>/, "
-                                 "or the latest unfinished identical sweep there)")
-    p.add_argument("--no-run-plots", action="store_true",
-                   help="skip each run's own plots (redraw with mpinn plot RUN_DIR)")
+    p.add_argument(
+        "--threads-per-worker", type=int, help="torch threads per run (default: cores // workers)"
+    )
+    p.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="local",
+        help="local: processes on this machine; dask: a Dask cluster; "
+        "inline: one after another in this process",
+    )
+    p.add_argument(
+        "--address",
+        help="Dask scheduler address, e.g. tcp://host:8786 "
+        "(default with --executor dask: a local cluster)",
+    )
+    p.add_argument(
+        "--out",
+        help="sweep directory (default runs/<problem>-sweep/<timestamp>/, "
+        "or the latest unfinished identical sweep there)",
+    )
+    p.add_argument(
+        "--no-run-plots",
+        action="store_true",
+        help="skip each run's own plots (redraw with mpinn plot RUN_DIR)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")
     p.set_defaults(run=cmd_sweep)

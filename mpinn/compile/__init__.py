@@ -4,15 +4,26 @@
 
 from .derivatives import Batch, DerivativeKey, StackedBatch, derivative_keys
 from .outputs import (
-                      NAMED_OUTPUTS,
-                      feature_program,
-                      field_value_symbol,
-                      output_expression,
-                      output_transform,
+    NAMED_OUTPUTS,
+    feature_program,
+    field_value_symbol,
+    output_expression,
+    output_transform,
 )
 from .program import ResidualProgram
 from .torch_expr import TORCH_FUNCTIONS, TorchExpr
 
-__all__ = ["Batch", "DerivativeKey", "StackedBatch", "derivative_keys", "NAMED_OUTPUTS",
-           "feature_program", "field_value_symbol", "output_expression", "output_transform",
-           "ResidualProgram", "TORCH_FUNCTIONS", "TorchExpr"]
+__all__ = [
+    "Batch",
+    "DerivativeKey",
+    "StackedBatch",
+    "derivative_keys",
+    "NAMED_OUTPUTS",
+    "feature_program",
+    "field_value_symbol",
+    "output_expression",
+    "output_transform",
+    "ResidualProgram",
+    "TORCH_FUNCTIONS",
+    "TorchExpr",
+]

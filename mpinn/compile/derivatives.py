@@ -69,9 +69,9 @@ class Batch:
             value = self.get(parent)
             grads = None
             if value.requires_grad:
-                (grads,) = torch.autograd.grad(value.sum(), self.points,
-                                               create_graph=self.create_graph,
-                                               allow_unused=True)
+                (grads,) = torch.autograd.grad(
+                    value.sum(), self.points, create_graph=self.create_graph, allow_unused=True
+                )
             if grads is None:  # the parent does not depend on the input (a constant)
                 grads = torch.zeros_like(self.points)
             self._grads[parent] = grads
@@ -97,8 +97,10 @@ class StackedBatch:
         self.X = points.detach().unsqueeze(0).expand(n_fields, -1, -1).clone()
         self.X.requires_grad_(True)
         raw = nets.forward_stacked(self.X)
-        self._cache = {DerivativeKey(f, ()): nets.transform(f, raw[s], self.X[s])
-                       for s, f in enumerate(self.fields)}
+        self._cache = {
+            DerivativeKey(f, ()): nets.transform(f, raw[s], self.X[s])
+            for s, f in enumerate(self.fields)
+        }
         self._grads: dict = {}
         parents: dict = {}
         for key in keys:
@@ -113,8 +115,9 @@ class StackedBatch:
         grads = None
         if live:
             total = torch.stack([v.sum() for v in live]).sum()
-            (grads,) = torch.autograd.grad(total, self.X, create_graph=self.create_graph,
-                                           allow_unused=True)
+            (grads,) = torch.autograd.grad(
+                total, self.X, create_graph=self.create_graph, allow_unused=True
+            )
         for f in fields:
             g = grads[self.index[f]] if grads is not None else None
             self._grads[(f, cols)] = g if g is not None else torch.zeros_like(self.X[0])

@@ -14,7 +14,7 @@ NAMED_OUTPUTS = {
     "identity": NET,
     "exp": sp.exp(NET),
     "softplus": sp.log(1 + sp.exp(NET)),
-    "square": NET ** 2,
+    "square": NET**2,
 }
 
 
@@ -24,8 +24,9 @@ def output_expression(spec):
         return sp.Float(spec) * NET
     if isinstance(spec, str) and spec in NAMED_OUTPUTS:
         return NAMED_OUTPUTS[spec]
-    raise ValueError(f"output transform {spec!r}: use a number (a scale) or one of "
-                     f"{', '.join(NAMED_OUTPUTS)}")
+    raise ValueError(
+        f"output transform {spec!r}: use a number (a scale) or one of {', '.join(NAMED_OUTPUTS)}"
+    )
 
 
 def field_value_symbol(name: str) -> sp.Symbol:

@@ -28,8 +28,7 @@ class ResidualProgram:
         self.exact = None
         if problem.exact:
             names = list(problem.exact)
-            fn = TorchExpr([problem.exact[f] for f in names],
-                           self.coords + self.param_symbols)
+            fn = TorchExpr([problem.exact[f] for f in names], self.coords + self.param_symbols)
             self.exact = (names, fn)
 
     def _compile(self, term: Term):
@@ -63,8 +62,15 @@ class ResidualProgram:
             values.update({n: normals[:, i] for i, n in enumerate(self.normal)})
         return values
 
-    def evaluate(self, nets, points: torch.Tensor, names, params: dict, normals=None,
-                 create_graph: bool = True) -> dict:
+    def evaluate(
+        self,
+        nets,
+        points: torch.Tensor,
+        names,
+        params: dict,
+        normals=None,
+        create_graph: bool = True,
+    ) -> dict:
         if getattr(nets, "stackable", False):
             batch = StackedBatch(nets, points, self.needed(names), create_graph=create_graph)
             points = batch.X[0]

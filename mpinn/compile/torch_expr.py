@@ -22,21 +22,32 @@ def _pow(base, exponent):
             return 1.0 / base
         if float(exponent).is_integer() and isinstance(base, torch.Tensor):
             e = int(exponent)
-            return base ** e if e > 0 else 1.0 / base ** (-e)
+            return base**e if e > 0 else 1.0 / base ** (-e)
     if isinstance(base, (int, float)) and not isinstance(exponent, (int, float)):
-        return torch.exp(math.log(base) * exponent) if base > 0 else base ** exponent
-    return base ** exponent
+        return torch.exp(math.log(base) * exponent) if base > 0 else base**exponent
+    return base**exponent
 
 
 #: sympy head → torch implementation. One entry per supported function.
 TORCH_FUNCTIONS = {
-    sp.sin: torch.sin, sp.cos: torch.cos, sp.tan: torch.tan,
-    sp.asin: torch.asin, sp.acos: torch.acos, sp.atan: torch.atan,
-    sp.exp: torch.exp, sp.log: torch.log,
-    sp.sinh: torch.sinh, sp.cosh: torch.cosh, sp.tanh: torch.tanh,
-    sp.asinh: torch.asinh, sp.acosh: torch.acosh, sp.atanh: torch.atanh,
-    sp.Abs: torch.abs, sp.erf: torch.erf,
-    sp.sec: lambda a: 1.0 / torch.cos(a), sp.csc: lambda a: 1.0 / torch.sin(a),
+    sp.sin: torch.sin,
+    sp.cos: torch.cos,
+    sp.tan: torch.tan,
+    sp.asin: torch.asin,
+    sp.acos: torch.acos,
+    sp.atan: torch.atan,
+    sp.exp: torch.exp,
+    sp.log: torch.log,
+    sp.sinh: torch.sinh,
+    sp.cosh: torch.cosh,
+    sp.tanh: torch.tanh,
+    sp.asinh: torch.asinh,
+    sp.acosh: torch.acosh,
+    sp.atanh: torch.atanh,
+    sp.Abs: torch.abs,
+    sp.erf: torch.erf,
+    sp.sec: lambda a: 1.0 / torch.cos(a),
+    sp.csc: lambda a: 1.0 / torch.sin(a),
     sp.cot: lambda a: 1.0 / torch.tan(a),
     sp.sign: torch.sign,
 }
@@ -59,8 +70,9 @@ class TorchExpr:
     def __init__(self, exprs, symbols):
         exprs = [e if isinstance(e, sp.Basic) else sp.Float(e) for e in exprs]  # plain numbers
         self.symbols = tuple(symbols)
-        replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_cse"),
-                                       optimizations=None)
+        replacements, reduced = sp.cse(
+            exprs, symbols=sp.numbered_symbols("_cse"), optimizations=None
+        )
         self.replacements = replacements
         self.reduced = reduced
         known = set(self.symbols) | {s for s, _ in replacements}

@@ -17,7 +17,14 @@ import yaml
 
 from .schema import NetConfig, SolveConfig
 
-MAPPINGS = ("params", "nets", "outputs", "per_term", "options", "quick")  # user-keyed, merged shallowly
+MAPPINGS = (
+    "params",
+    "nets",
+    "outputs",
+    "per_term",
+    "options",
+    "quick",
+)  # user-keyed, merged shallowly
 
 
 class ConfigError(ValueError):
@@ -106,8 +113,10 @@ def _build(cls, data: dict, where: str = ""):
 
         close = difflib.get_close_matches(unknown[0], fields, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise ConfigError(f"unknown config key '{(where + '.') if where else ''}{unknown[0]}'"
-                          f"{hint}; known: {', '.join(fields)}")
+        raise ConfigError(
+            f"unknown config key '{(where + '.') if where else ''}{unknown[0]}'"
+            f"{hint}; known: {', '.join(fields)}"
+        )
     defaults = cls()
     kwargs = {}
     for name, value in data.items():
@@ -134,8 +143,12 @@ def net_for(cfg: SolveConfig, field_name: str) -> NetConfig:
     return _build(NetConfig, {**dataclasses.asdict(cfg.net), **override}, f"nets.{field_name}")
 
 
-def resolve(problem_path: str | Path | None = None, config_path: str | Path | None = None,
-            overrides: dict | None = None, quick: bool = False) -> SolveConfig:
+def resolve(
+    problem_path: str | Path | None = None,
+    config_path: str | Path | None = None,
+    overrides: dict | None = None,
+    quick: bool = False,
+) -> SolveConfig:
     """Defaults ← problem's sibling YAML ← --config ← ``quick`` section ← overrides."""
     data = default_dict()
     if problem_path is not None:
@@ -164,10 +177,13 @@ def validate(cfg: SolveConfig) -> None:
         raise ConfigError(f"sampling.method must be uniform or sobol, not {cfg.sampling.method!r}")
     if cfg.optimizer.lr <= 0:
         raise ConfigError("optimizer.lr must be positive")
-    for name, value in (("sampling.interior", cfg.sampling.interior),
-                        ("sampling.boundary", cfg.sampling.boundary),
-                        ("sampling.initial", cfg.sampling.initial),
-                        ("net.width", cfg.net.width), ("net.depth", cfg.net.depth)):
+    for name, value in (
+        ("sampling.interior", cfg.sampling.interior),
+        ("sampling.boundary", cfg.sampling.boundary),
+        ("sampling.initial", cfg.sampling.initial),
+        ("net.width", cfg.net.width),
+        ("net.depth", cfg.net.depth),
+    ):
         if value < 1:
             raise ConfigError(f"{name} must be at least 1")
 

@@ -23,8 +23,8 @@ class NetConfig:
 class SamplingConfig:
     """Collocation points per step. ``cluster`` entries move a fraction of them towards
     faces (``{faces: [bottom, top], fraction: 0.5, width: 3, scale_param: eps}``: an
-    exponential layer of width 3·eps at the walls) and/or planes inside the domain (``{at: {x: [a, b]}, fraction:
-    0.2, width: 0.2}``; numbers or parameter names)."""
+    exponential layer of width 3·eps at the walls) and/or planes inside the domain
+    (``{at: {x: [a, b]}, fraction: 0.2, width: 0.2}``; numbers or parameter names)."""
 
     interior: int = 256
     boundary: int = 64

@@ -5,19 +5,33 @@ the symbolic problem describes the domain, :func:`domain_of` makes it numeric.""
 
 from ..ir.regions import FACE_NAMES, Face, Plane
 from .box import (
-                  Box,
-                  all_faces,
-                  domain_of,
-                  eval_grid,
-                  face_by_name,
-                  sample_faces,
-                  sample_initial,
-                  sample_interior,
+    Box,
+    all_faces,
+    domain_of,
+    eval_grid,
+    face_by_name,
+    sample_faces,
+    sample_initial,
+    sample_interior,
 )
 from .domain import Domain
 from .sampler import Sampler
 from .sampling import METHODS, Cluster
 
-__all__ = ["Box", "Cluster", "Domain", "FACE_NAMES", "Face", "METHODS", "Plane", "Sampler",
-           "all_faces", "domain_of", "eval_grid", "face_by_name", "sample_faces",
-           "sample_initial", "sample_interior"]
+__all__ = [
+    "Box",
+    "Cluster",
+    "Domain",
+    "FACE_NAMES",
+    "Face",
+    "METHODS",
+    "Plane",
+    "Sampler",
+    "all_faces",
+    "domain_of",
+    "eval_grid",
+    "face_by_name",
+    "sample_faces",
+    "sample_initial",
+    "sample_interior",
+]

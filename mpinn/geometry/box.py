@@ -78,7 +78,9 @@ class Box(Domain):
         if not 1 <= d <= 3:
             raise ValueError(f"a box needs 1 to 3 spatial coordinates, got {d}")
         if len(self.lo) != d or len(self.hi) != d:
-            raise ValueError(f"names, lo and hi must have equal length, got {d}, {len(self.lo)}, {len(self.hi)}")
+            raise ValueError(
+                f"names, lo and hi must have equal length, got {d}, {len(self.lo)}, {len(self.hi)}"
+            )
         if len(set(self.names)) != d or "" in self.names:
             raise ValueError(f"coordinate names must be distinct and non-empty: {self.names}")
         for name, a, b in zip(self.names, self.lo, self.hi):
@@ -89,7 +91,9 @@ class Box(Domain):
                 raise ValueError("time must be (name, t0, t1)")
             tname, t0, t1 = str(self.time[0]), float(self.time[1]), float(self.time[2])
             if not tname or tname in self.names:
-                raise ValueError(f"time name {tname!r} must be non-empty and differ from the spatial names")
+                raise ValueError(
+                    f"time name {tname!r} must be non-empty and differ from the spatial names"
+                )
             if not (math.isfinite(t0) and math.isfinite(t1) and t0 < t1):
                 raise ValueError(f"need finite t0 < t1, got [{t0}, {t1}]")
             object.__setattr__(self, "time", (tname, t0, t1))
@@ -139,20 +143,42 @@ class Box(Domain):
         n = torch.tensor(piece.normal(self.dim), dtype=points.dtype, device=points.device)
         return n.expand(points.shape[0], self.dim)
 
-    def sample_interior(self, n, *, seed_or_generator, method="uniform", clusters=(),
-                        dtype=torch.float32):
-        return sample_interior(self, n, seed_or_generator=seed_or_generator, method=method,
-                               clusters=clusters, dtype=dtype)
+    def sample_interior(
+        self, n, *, seed_or_generator, method="uniform", clusters=(), dtype=torch.float32
+    ):
+        return sample_interior(
+            self,
+            n,
+            seed_or_generator=seed_or_generator,
+            method=method,
+            clusters=clusters,
+            dtype=dtype,
+        )
 
-    def sample_boundary(self, pieces, n, *, seed_or_generator, method="uniform",
-                        clusters=(), dtype=torch.float32):
-        return sample_faces(self, pieces, n, seed_or_generator=seed_or_generator,
-                            method=method, clusters=clusters, dtype=dtype)
+    def sample_boundary(
+        self, pieces, n, *, seed_or_generator, method="uniform", clusters=(), dtype=torch.float32
+    ):
+        return sample_faces(
+            self,
+            pieces,
+            n,
+            seed_or_generator=seed_or_generator,
+            method=method,
+            clusters=clusters,
+            dtype=dtype,
+        )
 
-    def sample_initial(self, n, *, seed_or_generator, method="uniform", clusters=(),
-                       dtype=torch.float32):
-        return sample_initial(self, n, seed_or_generator=seed_or_generator, method=method,
-                              clusters=clusters, dtype=dtype)
+    def sample_initial(
+        self, n, *, seed_or_generator, method="uniform", clusters=(), dtype=torch.float32
+    ):
+        return sample_initial(
+            self,
+            n,
+            seed_or_generator=seed_or_generator,
+            method=method,
+            clusters=clusters,
+            dtype=dtype,
+        )
 
     def eval_grid(self, n_per_axis, *, n_time=None, dtype=torch.float32):
         return eval_grid(self, n_per_axis, n_time=n_time, dtype=dtype)
@@ -175,8 +201,9 @@ def face_by_name(box: Box, name: str) -> Face:
 
 
 # --------------------------------------------------------------------------- sampling
-def _points(box: Box, n: int, clusters: Sequence[Cluster], method: str,
-            gen: torch.Generator) -> torch.Tensor:
+def _points(
+    box: Box, n: int, clusters: Sequence[Cluster], method: str, gen: torch.Generator
+) -> torch.Tensor:
     """float64 ``[n, ndim]`` points in the box (time included), clustered as requested."""
     lo, hi = box._bounds()
     d = box.ndim
@@ -194,8 +221,14 @@ def _points(box: Box, n: int, clusters: Sequence[Cluster], method: str,
             rows = pick == j
             a = face.axis
             if isinstance(face, Plane):
-                x[rows, a] = two_sided(u[rows, a], u[rows, d] * k - j, face.value,
-                                       cluster.width, float(lo[a]), float(hi[a]))
+                x[rows, a] = two_sided(
+                    u[rows, a],
+                    u[rows, d] * k - j,
+                    face.value,
+                    cluster.width,
+                    float(lo[a]),
+                    float(hi[a]),
+                )
                 continue
             dist = truncated_exponential(u[rows, a], cluster.width, box.extents[a])
             x[rows, a] = hi[a] - dist if face.side else lo[a] + dist
@@ -206,17 +239,30 @@ def _points(box: Box, n: int, clusters: Sequence[Cluster], method: str,
     return out
 
 
-def sample_interior(box: Box, n: int, *, seed_or_generator, method: str = "uniform",
-                    clusters: Sequence[Cluster] = (),
-                    dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def sample_interior(
+    box: Box,
+    n: int,
+    *,
+    seed_or_generator,
+    method: str = "uniform",
+    clusters: Sequence[Cluster] = (),
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
     """``[n, ndim]`` collocation points in the box; time uniform in [t0, t1]."""
     clusters = check_request(box, n, method, clusters)
     return _points(box, n, clusters, method, generator(seed_or_generator)).to(dtype)
 
 
-def sample_faces(box: Box, faces: Face | Sequence[Face], n: int, *, seed_or_generator,
-                 method: str = "uniform", clusters: Sequence[Cluster] = (),
-                 dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+def sample_faces(
+    box: Box,
+    faces: Face | Sequence[Face],
+    n: int,
+    *,
+    seed_or_generator,
+    method: str = "uniform",
+    clusters: Sequence[Cluster] = (),
+    dtype: torch.dtype = torch.float32,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Points on ``faces`` ``[n, ndim]`` and their outward unit normals ``[n, dim]``.
 
     Points are split over the faces in proportion to face measure (deterministically,
@@ -251,9 +297,15 @@ def sample_faces(box: Box, faces: Face | Sequence[Face], n: int, *, seed_or_gene
     return torch.cat(points).to(dtype), torch.cat(normals).to(dtype)
 
 
-def sample_initial(box: Box, n: int, *, seed_or_generator, method: str = "uniform",
-                   clusters: Sequence[Cluster] = (),
-                   dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def sample_initial(
+    box: Box,
+    n: int,
+    *,
+    seed_or_generator,
+    method: str = "uniform",
+    clusters: Sequence[Cluster] = (),
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
     """``[n, ndim]`` points in the spatial box with time set exactly to t0."""
     if isinstance(box, Box) and box.time is None:
         raise ValueError("sample_initial needs a box with a time interval")
@@ -263,9 +315,13 @@ def sample_initial(box: Box, n: int, *, seed_or_generator, method: str = "unifor
     return x.to(dtype)
 
 
-def eval_grid(box: Box, n_per_axis: int | Sequence[int], *, n_time: int | None = None,
-              dtype: torch.dtype = torch.float32
-              ) -> tuple[torch.Tensor, tuple[int, ...], list[np.ndarray]]:
+def eval_grid(
+    box: Box,
+    n_per_axis: int | Sequence[int],
+    *,
+    n_time: int | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> tuple[torch.Tensor, tuple[int, ...], list[np.ndarray]]:
     """Tensor-product grid including the boundary, for plots and L2 errors.
 
     ``n_per_axis`` is one count for every column (time included) or one count per
@@ -287,7 +343,9 @@ def eval_grid(box: Box, n_per_axis: int | Sequence[int], *, n_time: int | None =
             raise ValueError("n_time given but the box has no time")
         counts[-1] = int(n_time)
     if any(c < 2 for c in counts):
-        raise ValueError(f"each axis needs at least 2 grid points (to include both ends), got {counts}")
+        raise ValueError(
+            f"each axis needs at least 2 grid points (to include both ends), got {counts}"
+        )
     lo, hi = box._bounds()
     axes = [np.linspace(float(a), float(b), c) for a, b, c in zip(lo, hi, counts)]
     # Pin the ends exactly: linspace can be off by an ulp at the upper end.

@@ -59,19 +59,22 @@ class Domain(ABC):
         """``[n, dim]`` outward unit normals of ``piece`` at points on it."""
 
     @abstractmethod
-    def sample_interior(self, n: int, *, seed_or_generator, method="uniform", clusters=(),
-                        dtype=None):
+    def sample_interior(
+        self, n: int, *, seed_or_generator, method="uniform", clusters=(), dtype=None
+    ):
         """``[n, ndim]`` collocation points in the domain (time uniform)."""
 
     @abstractmethod
-    def sample_boundary(self, pieces, n: int, *, seed_or_generator, method="uniform",
-                        clusters=(), dtype=None):
+    def sample_boundary(
+        self, pieces, n: int, *, seed_or_generator, method="uniform", clusters=(), dtype=None
+    ):
         """``(points [n, ndim], outward normals [n, dim])`` on the given pieces, split in
         proportion to their measure."""
 
     @abstractmethod
-    def sample_initial(self, n: int, *, seed_or_generator, method="uniform", clusters=(),
-                       dtype=None):
+    def sample_initial(
+        self, n: int, *, seed_or_generator, method="uniform", clusters=(), dtype=None
+    ):
         """``[n, ndim]`` points in the domain at the start of the time interval."""
 
     @abstractmethod

@@ -32,7 +32,9 @@ from .sampling import Cluster, check_request
 
 def _derive_seed(seed: int, epoch: int, tag: str) -> int:
     """Stable (cross-process) seed from the run seed, resample epoch and request."""
-    state = np.random.SeedSequence([seed, epoch, zlib.crc32(tag.encode())]).generate_state(2, np.uint32)
+    state = np.random.SeedSequence([seed, epoch, zlib.crc32(tag.encode())]).generate_state(
+        2, np.uint32
+    )
     return int(state[0]) << 31 | int(state[1]) >> 1
 
 
@@ -56,7 +58,11 @@ class Sampler:
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "clusters", check_request(self.domain, self.n_interior, self.method, self.clusters))
+        object.__setattr__(
+            self,
+            "clusters",
+            check_request(self.domain, self.n_interior, self.method, self.clusters),
+        )
         for name in ("n_boundary", "n_initial", "resample_every", "seed"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
@@ -90,12 +96,17 @@ class Sampler:
             ("interior", self.n_interior),
             step,
             lambda s: self.domain.sample_interior(
-                self.n_interior, seed_or_generator=s, method=self.method,
-                clusters=self.clusters, dtype=self.dtype,
+                self.n_interior,
+                seed_or_generator=s,
+                method=self.method,
+                clusters=self.clusters,
+                dtype=self.dtype,
             ),
         )
 
-    def faces(self, faces: Face | Sequence[Face], n: int | None, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def faces(
+        self, faces: Face | Sequence[Face], n: int | None, step: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(points, normals)`` on ``faces`` for ``step``; ``n=None`` means ``n_boundary``."""
         faces = (faces,) if isinstance(faces, Face) else tuple(faces)
         n = self.n_boundary if n is None else n
@@ -104,8 +115,12 @@ class Sampler:
             key,
             step,
             lambda s: self.domain.sample_boundary(
-                faces, n, seed_or_generator=s, method=self.method,
-                clusters=self.clusters, dtype=self.dtype,
+                faces,
+                n,
+                seed_or_generator=s,
+                method=self.method,
+                clusters=self.clusters,
+                dtype=self.dtype,
             ),
         )
 
@@ -118,7 +133,10 @@ class Sampler:
             ("initial", n),
             step,
             lambda s: self.domain.sample_initial(
-                n, seed_or_generator=s, method=self.method,
-                clusters=self.clusters, dtype=self.dtype,
+                n,
+                seed_or_generator=s,
+                method=self.method,
+                clusters=self.clusters,
+                dtype=self.dtype,
             ),
         )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 import torch
@@ -20,7 +19,7 @@ import torch
 from ..ir.regions import Face, Plane
 from .domain import Domain
 
-SeedOrGenerator = Union[int, torch.Generator]
+SeedOrGenerator = int | torch.Generator
 METHODS = ("uniform", "sobol")
 
 
@@ -49,8 +48,12 @@ class Cluster:
 def generator(seed_or_generator: SeedOrGenerator) -> torch.Generator:
     if isinstance(seed_or_generator, torch.Generator):
         return seed_or_generator
-    if isinstance(seed_or_generator, (bool, float)) or not isinstance(seed_or_generator, (int, np.integer)):
-        raise TypeError(f"seed_or_generator must be an int or torch.Generator, got {seed_or_generator!r}")
+    if isinstance(seed_or_generator, (bool, float)) or not isinstance(
+        seed_or_generator, (int, np.integer)
+    ):
+        raise TypeError(
+            f"seed_or_generator must be an int or torch.Generator, got {seed_or_generator!r}"
+        )
     return torch.Generator().manual_seed(int(seed_or_generator))
 
 
@@ -69,8 +72,9 @@ def truncated_exponential(u: torch.Tensor, width: float, extent: float) -> torch
     return -width * torch.log1p(u * math.expm1(-extent / width))
 
 
-def two_sided(u: torch.Tensor, side: torch.Tensor, c: float, width: float,
-              lo: float, hi: float) -> torch.Tensor:
+def two_sided(
+    u: torch.Tensor, side: torch.Tensor, c: float, width: float, lo: float, hi: float
+) -> torch.Tensor:
     """Density ~ exp(-|x - c|/width) on [lo, hi]: ``side`` (uniform on [0, 1)) picks the
     side in proportion to its probability mass, ``u`` the distance within it."""
     mass_lo, mass_hi = -math.expm1(-(c - lo) / width), -math.expm1(-(hi - c) / width)
@@ -100,11 +104,9 @@ def proportional_counts(measures: Sequence[float], n: int) -> list[int]:
     return counts.tolist()
 
 
-
-
-
-def check_request(domain: Domain, n: int, method: str,
-                  clusters: Sequence[Cluster]) -> tuple[Cluster, ...]:
+def check_request(
+    domain: Domain, n: int, method: str, clusters: Sequence[Cluster]
+) -> tuple[Cluster, ...]:
     """Validate a sampling request; returns the clusters as a tuple."""
     if not isinstance(domain, Domain):
         raise TypeError(f"expected a Domain such as a Box, got {type(domain).__name__}")

@@ -4,18 +4,35 @@ objects (no torch). Built by :mod:`mpinn.lower`, read by every later stage."""
 from .numeric import format_value, to_float
 from .printing import format_expr
 from .problem import (
-                      NET,
-                      ConditionForm,
-                      Param,
-                      Problem,
-                      Term,
-                      TermKind,
-                      normal_symbols,
-                      output_fields,
-                      output_order,
+    NET,
+    ConditionForm,
+    Param,
+    Problem,
+    Term,
+    TermKind,
+    normal_symbols,
+    output_fields,
+    output_order,
 )
 from .regions import FACE_NAMES, BoundaryPiece, Face, Plane, box_faces, face_by_name
 
-__all__ = ["NET", "ConditionForm", "Param", "Problem", "Term", "TermKind", "normal_symbols",
-           "output_fields", "output_order", "to_float", "format_value", "format_expr", "FACE_NAMES",
-           "BoundaryPiece", "Face", "Plane", "box_faces", "face_by_name"]
+__all__ = [
+    "NET",
+    "ConditionForm",
+    "Param",
+    "Problem",
+    "Term",
+    "TermKind",
+    "normal_symbols",
+    "output_fields",
+    "output_order",
+    "to_float",
+    "format_value",
+    "format_expr",
+    "FACE_NAMES",
+    "BoundaryPiece",
+    "Face",
+    "Plane",
+    "box_faces",
+    "face_by_name",
+]

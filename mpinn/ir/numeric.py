@@ -12,12 +12,22 @@ from fractions import Fraction
 import sympy as sp
 
 _FLOAT_FUNCS: dict = {
-    sp.sin: math.sin, sp.cos: math.cos, sp.tan: math.tan,
-    sp.asin: math.asin, sp.acos: math.acos, sp.atan: math.atan,
-    sp.exp: math.exp, sp.log: math.log,
-    sp.sinh: math.sinh, sp.cosh: math.cosh, sp.tanh: math.tanh,
-    sp.asinh: math.asinh, sp.acosh: math.acosh, sp.atanh: math.atanh,
-    sp.Abs: abs, sp.erf: math.erf,
+    sp.sin: math.sin,
+    sp.cos: math.cos,
+    sp.tan: math.tan,
+    sp.asin: math.asin,
+    sp.acos: math.acos,
+    sp.atan: math.atan,
+    sp.exp: math.exp,
+    sp.log: math.log,
+    sp.sinh: math.sinh,
+    sp.cosh: math.cosh,
+    sp.tanh: math.tanh,
+    sp.asinh: math.asinh,
+    sp.acosh: math.acosh,
+    sp.atanh: math.atanh,
+    sp.Abs: abs,
+    sp.erf: math.erf,
 }
 
 
@@ -43,7 +53,7 @@ def _float_of(expr, values: dict) -> float:
         return out
     if expr.is_Pow:
         base, exponent = (_float_of(a, values) for a in expr.args)
-        out = base ** exponent
+        out = base**exponent
         if isinstance(out, complex):
             raise ValueError(f"{base:g}^{exponent:g} is not real")
         return out

@@ -119,8 +119,10 @@ class Problem:
         overrides = dict(overrides or {})
         unknown = sorted(set(overrides) - set(self.params))
         if unknown:
-            hint = did_you_mean(unknown[0], self.params) or \
-                f"parameters of {self.name}: {', '.join(self.params) or 'none'}"
+            hint = (
+                did_you_mean(unknown[0], self.params)
+                or f"parameters of {self.name}: {', '.join(self.params) or 'none'}"
+            )
             raise KeyError(f"unknown parameter '{unknown[0]}' ({hint})")
         values: dict = {}
         for name, par in self.params.items():

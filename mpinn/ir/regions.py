@@ -123,5 +123,7 @@ class Plane:
         """Raise ValueError unless the plane cuts ``box``."""
         _check_axis_in(box, self)
         if not box.lo[self.axis] <= self.value <= box.hi[self.axis]:
-            raise ValueError(f"{self} lies outside the box [{box.lo[self.axis]}, "
-                             f"{box.hi[self.axis]}] along axis {self.axis}")
+            raise ValueError(
+                f"{self} lies outside the box [{box.lo[self.axis]}, "
+                f"{box.hi[self.axis]}] along axis {self.axis}"
+            )

@@ -25,8 +25,13 @@ class Span:
 class MpError(Exception):
     """A problem-file error with a location, a message and a hint."""
 
-    def __init__(self, message: str, span: Span | None = None, hint: str | None = None,
-                 severity: str = "error"):
+    def __init__(
+        self,
+        message: str,
+        span: Span | None = None,
+        hint: str | None = None,
+        severity: str = "error",
+    ):
         super().__init__(message)
         self.message = message
         self.span = span
@@ -50,15 +55,22 @@ class MpError(Exception):
         return self.span.column if self.span else 0
 
     def format(self) -> str:
-        return format_message(self.filename, self.source, self.span, self.message,
-                              self.hint, self.severity)
+        return format_message(
+            self.filename, self.source, self.span, self.message, self.hint, self.severity
+        )
 
     def __str__(self) -> str:  # pragma: no cover - convenience
         return self.format()
 
 
-def format_message(filename: str, source: str, span: Span | None, message: str,
-                   hint: str | None, severity: str = "error") -> str:
+def format_message(
+    filename: str,
+    source: str,
+    span: Span | None,
+    message: str,
+    hint: str | None,
+    severity: str = "error",
+) -> str:
     """Render one diagnostic the way compilers do."""
     if span is None:
         out = [f"{filename}: {severity}: {message}"]
@@ -74,7 +86,7 @@ def format_message(filename: str, source: str, span: Span | None, message: str,
             width = max(1, min(width, len(text) - col + 1))
             if len(text) > MAX_SHOWN:  # a window around the caret, not a 10 kB line
                 start = max(0, col - 1 - MAX_SHOWN // 2)
-                shown = text[start:start + MAX_SHOWN]
+                shown = text[start : start + MAX_SHOWN]
                 prefix = "..." if start > 0 else ""
                 suffix = "..." if start + MAX_SHOWN < len(text) else ""
                 text = prefix + shown + suffix

@@ -1,5 +1,6 @@
-"""Text → syntax tree. Lark parses with the grammar beside this module (mpinn.lark); this module turns lark's tree
-into :mod:`mpinn.lang.ast` nodes and lark's exceptions into :class:`MpError`s.
+"""Text → syntax tree. Lark parses with the grammar beside this module (mpinn.lark); this
+module turns lark's tree into :mod:`mpinn.lang.ast` nodes and lark's exceptions into
+:class:`MpError`s.
 
 Guards against hostile input live here too: size, bracket nesting and tree depth are
 bounded before anything recursive touches the input.
@@ -26,13 +27,26 @@ MAX_OPERATORS = 2000  # + - * / ^ in one statement
 MAX_NUMBER_DIGITS = 400  # digits of one number literal
 MAX_NUMBER_EXPONENT = 400  # |e| in 1.5e-3 style literals
 
-STATEMENT_KEYWORDS = ("problem", "param", "domain", "time", "field", "let", "exact", "pde",
-                      "boundary", "bc", "ic", "output", "feature")
+STATEMENT_KEYWORDS = (
+    "problem",
+    "param",
+    "domain",
+    "time",
+    "field",
+    "let",
+    "exact",
+    "pde",
+    "boundary",
+    "bc",
+    "ic",
+    "output",
+    "feature",
+)
 
 _CHAR_HINTS = {
     "_": "names start with a letter; names beginning with '_' are not part of the language",
     ".": "a '.' is only allowed inside a number; there is no attribute access. "
-         "For a vector component write J[x]",
+    "For a vector component write J[x]",
     '"': "quoted text is only allowed as the title in 'problem NAME \"title\"'",
     "'": "primes are not derivatives here: write dxx(u) or d(u, x, x)",
     ";": "statements need no separator; start each one with its keyword",
@@ -42,10 +56,15 @@ _CHAR_HINTS = {
     "=": "conditions and equations have exactly one '='",
 }
 
-_TOKEN_WORDS = {"NAME": "a name", "NUMBER": "a number", "STRING": "a quoted title",
-                "$END": "end of file", "_POW": "'^'", "_TIMES": "'x'",
-                **{f"_{w.upper()}": f"'{w}'" for w in STATEMENT_KEYWORDS
-                   + ("in", "on", "or", "manufactured")}}
+_TOKEN_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a quoted title",
+    "$END": "end of file",
+    "_POW": "'^'",
+    "_TIMES": "'x'",
+    **{f"_{w.upper()}": f"'{w}'" for w in STATEMENT_KEYWORDS + ("in", "on", "or", "manufactured")},
+}
 
 
 @lru_cache(maxsize=1)
@@ -56,16 +75,18 @@ def grammar_text() -> str:
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True,
-                maybe_placeholders=True)
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
 def parse(source: str) -> ast.Module:
     """Parse .mp source text into a :class:`ast.Module` or raise :class:`MpError`."""
     if len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
         line = source[:MAX_SOURCE_BYTES].count("\n") + 1
-        raise MpError(f"file is larger than {MAX_SOURCE_BYTES // 1000} kB", Span(line, 1),
-                      hint="problem files are short descriptions; split generated data out")
+        raise MpError(
+            f"file is larger than {MAX_SOURCE_BYTES // 1000} kB",
+            Span(line, 1),
+            hint="problem files are short descriptions; split generated data out",
+        )
     _check_nesting(source)
     _check_statement_length(source)
     try:
@@ -86,8 +107,11 @@ def _check_nesting(source: str) -> None:
         elif ch in "([":
             depth += 1
             if depth > MAX_NESTING:
-                raise MpError(f"brackets nested more than {MAX_NESTING} deep", Span(line, col),
-                              "simplify the expression or name parts of it with 'let'")
+                raise MpError(
+                    f"brackets nested more than {MAX_NESTING} deep",
+                    Span(line, col),
+                    "simplify the expression or name parts of it with 'let'",
+                )
         elif ch in ")]":
             depth = max(0, depth - 1)
 
@@ -108,8 +132,11 @@ def _check_statement_length(source: str) -> None:
         if count > MAX_OPERATORS:
             line = source.count("\n", 0, begin) + 1
             col = begin - (source.rfind("\n", 0, begin) + 1) + 1
-            raise MpError(f"statement with {count} operators (the limit is {MAX_OPERATORS})",
-                          Span(line, col), "split it into 'let' bindings")
+            raise MpError(
+                f"statement with {count} operators (the limit is {MAX_OPERATORS})",
+                Span(line, col),
+                "split it into 'let' bindings",
+            )
 
 
 def _check_depth(tree: Tree) -> None:
@@ -118,10 +145,13 @@ def _check_depth(tree: Tree) -> None:
         while stack:
             node, depth = stack.pop()
             if depth > MAX_DEPTH:
-                raise MpError(f"expression too deeply nested (more than {MAX_DEPTH} levels of "
-                              "operators and calls)", _span(statement),
-                              "split it into 'let' bindings; a chain a + b + c + ... counts "
-                              "one level per operator")
+                raise MpError(
+                    f"expression too deeply nested (more than {MAX_DEPTH} levels of "
+                    "operators and calls)",
+                    _span(statement),
+                    "split it into 'let' bindings; a chain a + b + c + ... counts "
+                    "one level per operator",
+                )
             if isinstance(node, Tree):
                 stack.extend((child, depth + 1) for child in node.children)
 
@@ -171,30 +201,44 @@ def _syntax_error(exc: UnexpectedInput, source: str) -> MpError:
     line, col = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
     if isinstance(exc, UnexpectedCharacters):
         ch = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else "?"
-        return MpError(f"unexpected character {ch!r}", Span(line, col),
-                       _CHAR_HINTS.get(ch, "expected " + _expected_text(exc.allowed)))
-    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken)
-                                          and exc.token.type == "$END"):
+        return MpError(
+            f"unexpected character {ch!r}",
+            Span(line, col),
+            _CHAR_HINTS.get(ch, "expected " + _expected_text(exc.allowed)),
+        )
+    if isinstance(exc, UnexpectedEOF) or (
+        isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+    ):
         last = source.rstrip().splitlines() or [""]
-        expected = _expected_text(_accepted(exc) if isinstance(exc, UnexpectedToken)
-                                  else exc.expected)
-        return MpError("unexpected end of file", Span(len(last), len(last[-1]) + 1),
-                       f"the last statement is incomplete; expected {expected}")
+        expected = _expected_text(
+            _accepted(exc) if isinstance(exc, UnexpectedToken) else exc.expected
+        )
+        return MpError(
+            "unexpected end of file",
+            Span(len(last), len(last[-1]) + 1),
+            f"the last statement is incomplete; expected {expected}",
+        )
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
     accepted = _accepted(exc)
     end = Span(line, col, line, col + len(str(tok)))
-    what = {"NAME": f"name '{tok}'", "NUMBER": f"number {tok}",
-            "STRING": f"text {tok}"}.get(tok.type, f"'{tok}'")
+    what = {"NAME": f"name '{tok}'", "NUMBER": f"number {tok}", "STRING": f"text {tok}"}.get(
+        tok.type, f"'{tok}'"
+    )
     hint = "expected " + _expected_text(accepted)
     new_statement = any(_describe(t) == "'problem'" for t in accepted)
     if tok.type in ("NAME", "NUMBER") and new_statement:
         close = did_you_mean(str(tok), STATEMENT_KEYWORDS) if tok.type == "NAME" else None
-        hint = (close + " " if close else "") + \
-            "each statement starts with a keyword: " + ", ".join(STATEMENT_KEYWORDS)
+        hint = (
+            (close + " " if close else "")
+            + "each statement starts with a keyword: "
+            + ", ".join(STATEMENT_KEYWORDS)
+        )
         if "STAR" in accepted:
-            hint += f"; if '{tok}' continues the expression before it, an operator is " \
-                    "missing (write 2*x, not 2 x)"
+            hint += (
+                f"; if '{tok}' continues the expression before it, an operator is "
+                "missing (write 2*x, not 2 x)"
+            )
     elif tok.type in ("NAME", "NUMBER") and "STAR" in accepted:
         hint += f"; an operator is missing before '{tok}' (write 2*x, not 2 x)"
     elif tok.type == "STRING":
@@ -226,14 +270,19 @@ def _number(tok: Token) -> Fraction:
     mantissa, _, exponent = text.lower().partition("e")
     digits = len(mantissa.replace(".", ""))
     if digits > MAX_NUMBER_DIGITS:
-        raise MpError(f"number literal with {digits} digits", _span(tok),
-                      f"numbers are limited to {MAX_NUMBER_DIGITS} digits")
+        raise MpError(
+            f"number literal with {digits} digits",
+            _span(tok),
+            f"numbers are limited to {MAX_NUMBER_DIGITS} digits",
+        )
     exp_digits = exponent.lstrip("+-").lstrip("0")
     if len(exp_digits) > 4 or int(exp_digits or "0") > MAX_NUMBER_EXPONENT:
         shown = exponent if len(exponent) < 12 else exponent[:10] + "..."
-        raise MpError(f"number literal with exponent {shown} is out of range", _span(tok),
-                      f"exponents of literals are limited to +-{MAX_NUMBER_EXPONENT}; "
-                      "rescale the problem")
+        raise MpError(
+            f"number literal with exponent {shown} is out of range",
+            _span(tok),
+            f"exponents of literals are limited to +-{MAX_NUMBER_EXPONENT}; rescale the problem",
+        )
     return Fraction(text)
 
 
@@ -279,8 +328,9 @@ def _pieces(selector: Tree) -> tuple:
 
 
 def _conditions(tree: Tree) -> tuple:
-    return tuple(ast.Condition(_expr(c.children[0]), _expr(c.children[1]), _span(c))
-                 for c in tree.children)
+    return tuple(
+        ast.Condition(_expr(c.children[0]), _expr(c.children[1]), _span(c)) for c in tree.children
+    )
 
 
 def _interval(tree: Tree) -> tuple:

@@ -57,8 +57,10 @@ def _run(low: Lowering, module: ast.Module) -> Problem:
         else:
             _guarded(declarations.declare, low, st)
     if not low.space:
-        raise MpError("the problem has no domain",
-                      hint="add e.g. 'domain x in [0, 1]' or 'domain (x, y) in [0, 1] x [0, 1]'")
+        raise MpError(
+            "the problem has no domain",
+            hint="add e.g. 'domain x in [0, 1]' or 'domain (x, y) in [0, 1] x [0, 1]'",
+        )
     for st in deferred:
         _guarded(conditions.lower_term, low, st)
     if not low.fields:
@@ -67,13 +69,26 @@ def _run(low: Lowering, module: ast.Module) -> Problem:
         raise MpError("the problem has no equations", hint="add e.g. 'pde heat: -lap(u) = 1'")
     checks.check_output_order(low)
     problem = Problem(
-        name=low.name, title=low.title, filename=low.filename, space=low.space,
-        time=low.time, bounds=low.bounds, time_bounds=low.time_bounds,
-        params=dict(low.params), fields=tuple(low.fields), funcs=dict(low.funcs),
-        exact=dict(low.exact), equations=low.equations, conditions=low.conditions,
-        outputs=dict(low.outputs), features=dict(low.features), lets=dict(low.lets),
-        boundaries=dict(low.boundaries), source=low.source,
-        let_functions=dict(low.let_functions))
+        name=low.name,
+        title=low.title,
+        filename=low.filename,
+        space=low.space,
+        time=low.time,
+        bounds=low.bounds,
+        time_bounds=low.time_bounds,
+        params=dict(low.params),
+        fields=tuple(low.fields),
+        funcs=dict(low.funcs),
+        exact=dict(low.exact),
+        equations=low.equations,
+        conditions=low.conditions,
+        outputs=dict(low.outputs),
+        features=dict(low.features),
+        lets=dict(low.lets),
+        boundaries=dict(low.boundaries),
+        source=low.source,
+        let_functions=dict(low.let_functions),
+    )
     problem.warnings.extend(checks.warnings(low, problem))
     return problem
 
@@ -84,8 +99,20 @@ def _guarded(fn, low, st) -> None:
         fn(low, st)
     except MpError:
         raise
-    except (TypeError, ValueError, ArithmeticError, NotImplementedError, AttributeError,
-            IndexError, KeyError, RecursionError, OverflowError, MemoryError) as exc:
-        raise MpError(f"cannot interpret this statement ({type(exc).__name__}: {exc})",
-                      st.span, "simplify the expression; if it is valid, this is a bug "
-                      "in mpinn worth reporting") from None
+    except (
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        NotImplementedError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        RecursionError,
+        OverflowError,
+        MemoryError,
+    ) as exc:
+        raise MpError(
+            f"cannot interpret this statement ({type(exc).__name__}: {exc})",
+            st.span,
+            "simplify the expression; if it is valid, this is a bug in mpinn worth reporting",
+        ) from None

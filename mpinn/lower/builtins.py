@@ -8,17 +8,48 @@ from collections.abc import Callable
 import sympy as sp
 
 FUNCTIONS: dict[str, Callable] = {
-    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
-    "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
-    "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt,
-    "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
-    "asinh": sp.asinh, "acosh": sp.acosh, "artanh": sp.atanh, "atanh": sp.atanh,
-    "abs": sp.Abs, "erf": sp.erf,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "asin": sp.asin,
+    "acos": sp.acos,
+    "atan": sp.atan,
+    "exp": sp.exp,
+    "log": sp.log,
+    "sqrt": sp.sqrt,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "tanh": sp.tanh,
+    "asinh": sp.asinh,
+    "acosh": sp.acosh,
+    "artanh": sp.atanh,
+    "atanh": sp.atanh,
+    "abs": sp.Abs,
+    "erf": sp.erf,
 }
 CONSTANTS = {"pi": sp.pi, "e": sp.E}
 BOUNDARY_ALL = ("all", "boundary")
-KEYWORDS = {"problem", "param", "domain", "time", "field", "let", "exact", "pde", "boundary",
-            "bc", "ic", "output", "feature", "in", "on", "or", "manufactured", "net", "normal"}
+KEYWORDS = {
+    "problem",
+    "param",
+    "domain",
+    "time",
+    "field",
+    "let",
+    "exact",
+    "pde",
+    "boundary",
+    "bc",
+    "ic",
+    "output",
+    "feature",
+    "in",
+    "on",
+    "or",
+    "manufactured",
+    "net",
+    "normal",
+}
 
 
 def is_vector(value) -> bool:

@@ -15,9 +15,12 @@ def check_output_order(low) -> None:
         output_order(low.fields, {n: output_fields(e) for n, e in low.outputs.items()})
     except ValueError as exc:
         name = str(exc)
-        raise MpError(f"the output transforms of '{name}' and the fields it uses depend on "
-                      "each other in a cycle", low.output_spans[name],
-                      "let at most one of them use the other") from None
+        raise MpError(
+            f"the output transforms of '{name}' and the fields it uses depend on "
+            "each other in a cycle",
+            low.output_spans[name],
+            "let at most one of them use the other",
+        ) from None
 
 
 def warnings(low, problem) -> list:
@@ -35,14 +38,27 @@ def warnings(low, problem) -> list:
         if f not in in_pde:
             warn(f"field '{f}' appears in no equation", span)
         if f not in in_bc:
-            warn(f"field '{f}' has no boundary data", span,
-                 f"add a condition on '{f}' with 'bc NAME on SELECTOR: ...'")
-        if problem.time is not None and f not in in_ic and any(
-                isinstance(d, sp.Derivative) and d.expr == problem.funcs[f]
+            warn(
+                f"field '{f}' has no boundary data",
+                span,
+                f"add a condition on '{f}' with 'bc NAME on SELECTOR: ...'",
+            )
+        if (
+            problem.time is not None
+            and f not in in_ic
+            and any(
+                isinstance(d, sp.Derivative)
+                and d.expr == problem.funcs[f]
                 and problem.time in d.variables
-                for t in problem.equations for d in t.residual.atoms(sp.Derivative)):
-            warn(f"field '{f}' has a time derivative but no initial condition", span,
-                 f"add 'ic on {problem.time.name} = ...: {f} = ...'")
+                for t in problem.equations
+                for d in t.residual.atoms(sp.Derivative)
+            )
+        ):
+            warn(
+                f"field '{f}' has a time derivative but no initial condition",
+                span,
+                f"add 'ic on {problem.time.name} = ...: {f} = ...'",
+            )
     covered = {piece for t in problem.conditions for piece in t.region}
     names = [s.name for s in problem.space]
     for face in box_faces(problem.dim):
@@ -50,6 +66,9 @@ def warnings(low, problem) -> list:
             end = low.bounds[face.axis][face.side]
             warn(f"no boundary condition on {names[face.axis]} = {end}", low.domain_span)
     if len(problem.equations) != len(problem.fields):
-        warn(f"{len(problem.equations)} equations for {len(problem.fields)} fields",
-             low.domain_span, "usually there is one equation per field")
+        warn(
+            f"{len(problem.equations)} equations for {len(problem.fields)} fields",
+            low.domain_span,
+            "usually there is one equation per field",
+        )
     return out

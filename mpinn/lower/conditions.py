@@ -23,8 +23,9 @@ def lower_term(low, st) -> None:
     if isinstance(st, ast.PdeStmt):
         name = low.term_name(st.name.name, st.name.span)
         for suffix, lhs, rhs in _sides(low, st.lhs, st.rhs, PDE_SCOPE, st):
-            low.equations.append(Term(name + suffix, TermKind.PDE, lhs, rhs,
-                                      fields=low.fields_in(lhs), span=st.span))
+            low.equations.append(
+                Term(name + suffix, TermKind.PDE, lhs, rhs, fields=low.fields_in(lhs), span=st.span)
+            )
     elif isinstance(st, ast.BcStmt):
         name = low.term_name(st.name.name, st.name.span)
         region = regions.select(low, st.pieces)
@@ -39,31 +40,43 @@ def lower_term(low, st) -> None:
 
 def _check_initial(low, st: ast.IcStmt) -> None:
     if low.time is None:
-        raise MpError("initial condition without a time interval", st.span,
-                      "declare one: 'time t in [0, 1]'")
+        raise MpError(
+            "initial condition without a time interval", st.span, "declare one: 'time t in [0, 1]'"
+        )
     if st.time_coord is None:
         return
     if st.time_coord.name != low.time.name:
-        raise MpError(f"'{st.time_coord.name}' is not the time coordinate",
-                      st.time_coord.span, f"write 'ic on {low.time.name} = ...'")
+        raise MpError(
+            f"'{st.time_coord.name}' is not the time coordinate",
+            st.time_coord.span,
+            f"write 'ic on {low.time.name} = ...'",
+        )
     value = low.scalar(low.expr(st.time_value, PARAM_SCOPE), st.time_value)
     vals = low.param_values()
     t0 = to_float(low.time_bounds[0], vals)
     if not math.isclose(to_float(value, vals), t0, abs_tol=1e-12):
-        raise MpError("initial conditions are posed at the start of the time "
-                      "interval", st.time_value.span,
-                      f"write 'ic on {low.time.name} = {t0:g}'")
+        raise MpError(
+            "initial conditions are posed at the start of the time interval",
+            st.time_value.span,
+            f"write 'ic on {low.time.name} = {t0:g}'",
+        )
 
 
 def _conditions(low, name, kind, conditions, scope, region) -> None:
-    items = [(cond, *side) for cond in conditions
-             for side in _sides(low, cond.lhs, cond.rhs, scope, cond)]
+    items = [
+        (cond, *side)
+        for cond in conditions
+        for side in _sides(low, cond.lhs, cond.rhs, scope, cond)
+    ]
     labels = []
-    for i, (cond, suffix, lhs, rhs) in enumerate(items):
+    for i, (cond, suffix, lhs, _rhs) in enumerate(items):
         fields = low.fields_in(lhs)
         if not fields:
-            raise MpError("this condition involves no field", cond.span,
-                          "a condition constrains fields, e.g. 'u = 0' or 'dn(u) = 0'")
+            raise MpError(
+                "this condition involves no field",
+                cond.span,
+                "a condition constrains fields, e.g. 'u = 0' or 'dn(u) = 0'",
+            )
         labels.append(fields[0] + suffix if len(fields) == 1 else str(i + 1))
     if len(items) == 1:
         names = [name]
@@ -73,9 +86,18 @@ def _conditions(low, name, kind, conditions, scope, region) -> None:
         names = [f"{name}.{i + 1}" for i in range(len(items))]
     for term_name, (cond, _, lhs, rhs) in zip(names, items):
         fields = low.fields_in(lhs)
-        low.conditions.append(Term(term_name, kind, lhs, rhs, region=region,
-                                   form=classify(low, lhs, fields), fields=fields,
-                                   span=cond.span))
+        low.conditions.append(
+            Term(
+                term_name,
+                kind,
+                lhs,
+                rhs,
+                region=region,
+                form=classify(low, lhs, fields),
+                fields=fields,
+                span=cond.span,
+            )
+        )
 
 
 def _sides(low, lhs_node, rhs_node, scope, st):
@@ -87,20 +109,26 @@ def _sides(low, lhs_node, rhs_node, scope, st):
         rhs = low.expr(rhs_node, scope)
     if is_vector(lhs) or is_vector(rhs):
         if not (is_vector(lhs) and is_vector(rhs)) and not (rhs == 0 or lhs == 0):
-            raise MpError("one side of this equation is a vector, the other a scalar",
-                          st.span, "compare vectors with vectors, e.g. "
-                          "'grad(p) = (0, 0)', or take a component J[x]")
+            raise MpError(
+                "one side of this equation is a vector, the other a scalar",
+                st.span,
+                "compare vectors with vectors, e.g. 'grad(p) = (0, 0)', or take a component J[x]",
+            )
         lvec = lhs if is_vector(lhs) else sp.zeros(*rhs.shape)
         rvec = rhs if is_vector(rhs) else sp.zeros(*lhs.shape)
         if lvec.shape != rvec.shape:
-            raise MpError(f"vector sizes differ: {lvec.shape[0]} and {rvec.shape[0]}",
-                          st.span)
+            raise MpError(f"vector sizes differ: {lvec.shape[0]} and {rvec.shape[0]}", st.span)
         names = [s.name for s in low.space]
-        return [(f"_{names[i]}" if len(names) == lvec.shape[0] else f"_{i + 1}",
-                 lvec[i], rvec[i]) for i in range(lvec.shape[0])]
+        return [
+            (f"_{names[i]}" if len(names) == lvec.shape[0] else f"_{i + 1}", lvec[i], rvec[i])
+            for i in range(lvec.shape[0])
+        ]
     if scope is not BC_SCOPE and lhs.free_symbols & set(normal_symbols(low.space)):
-        raise MpError(f"the boundary normal (dn, normal) is used in {scope.what}", st.span,
-                      "normal derivatives belong in boundary conditions")
+        raise MpError(
+            f"the boundary normal (dn, normal) is used in {scope.what}",
+            st.span,
+            "normal derivatives belong in boundary conditions",
+        )
     return [("", lhs, rhs)]
 
 
@@ -109,9 +137,11 @@ def _at_exact(low, lhs, keyword: ast.Keyword):
     fields = low.fields_in(lhs if not is_vector(lhs) else sp.Add(*lhs))
     missing = [f for f in fields if f not in low.exact]
     if missing:
-        raise MpError(f"'{keyword.word}' needs an exact solution for "
-                      f"{', '.join(repr(m) for m in missing)}", keyword.span,
-                      f"add 'exact {missing[0]} = ...' to the problem")
+        raise MpError(
+            f"'{keyword.word}' needs an exact solution for {', '.join(repr(m) for m in missing)}",
+            keyword.span,
+            f"add 'exact {missing[0]} = ...' to the problem",
+        )
     return _substitute_exact(low, lhs, fields, keyword)
 
 
@@ -142,7 +172,7 @@ def classify(low, lhs, fields) -> ConditionForm:
     atoms = [u] + firsts
     if any(d not in firsts for d in lhs.atoms(sp.Derivative)):
         return ConditionForm.GENERAL
-    x = sp.symbols("_a0:%d" % len(atoms))
+    x = sp.symbols(f"_a0:{len(atoms)}")
     plain = lhs.subs(dict(zip(reversed(atoms), reversed(x))))
     if plain.atoms(sp.core.function.AppliedUndef):
         return ConditionForm.GENERAL

@@ -50,27 +50,42 @@ class Context:
     def define(self, ident, kind: str) -> None:
         name = ident.name
         if name in FUNCTIONS or name in OPERATORS or name in CONSTANTS:
-            raise MpError(f"'{name}' is a built-in name and cannot be redefined", ident.span,
-                          "choose another name")
+            raise MpError(
+                f"'{name}' is a built-in name and cannot be redefined",
+                ident.span,
+                "choose another name",
+            )
         if name in KEYWORDS:
-            raise MpError(f"'{name}' is a keyword and cannot be used as a name", ident.span,
-                          "choose another name")
+            raise MpError(
+                f"'{name}' is a keyword and cannot be used as a name",
+                ident.span,
+                "choose another name",
+            )
         if name in self.names:
             prev_kind, prev = self.names[name]
             where = f" (line {prev.line})" if prev else ""
-            raise MpError(f"duplicate name '{name}': already defined as a {prev_kind}{where}",
-                          ident.span, "every name may be defined once")
+            raise MpError(
+                f"duplicate name '{name}': already defined as a {prev_kind}{where}",
+                ident.span,
+                "every name may be defined once",
+            )
         self.names[name] = (kind, ident.span)
 
     def term_name(self, ident_name: str, span: Span) -> str:
         if ident_name in self.term_names:
             prev = self.term_names[ident_name]
-            raise MpError(f"duplicate name '{ident_name}' (first used on line {prev.line})", span,
-                          "give every equation and condition its own name")
+            raise MpError(
+                f"duplicate name '{ident_name}' (first used on line {prev.line})",
+                span,
+                "give every equation and condition its own name",
+            )
         if ident_name in self.names:
             kind, prev = self.names[ident_name]
-            raise MpError(f"duplicate name '{ident_name}': already defined as a {kind}", span,
-                          "give every equation and condition its own name")
+            raise MpError(
+                f"duplicate name '{ident_name}': already defined as a {kind}",
+                span,
+                "give every equation and condition its own name",
+            )
         self.term_names[ident_name] = span
         return ident_name
 
@@ -83,8 +98,11 @@ class Context:
 
     def need_domain(self, st) -> None:
         if not self.space:
-            raise MpError("this statement needs the domain, which is not declared yet",
-                          st.span, "put 'domain ...' (and 'time ...') before it")
+            raise MpError(
+                "this statement needs the domain, which is not declared yet",
+                st.span,
+                "put 'domain ...' (and 'time ...') before it",
+            )
 
     def coords(self) -> tuple:
         return self.space + ((self.time,) if self.time is not None else ())
@@ -104,9 +122,11 @@ class Context:
         if not span or span.end_line is None or not 1 <= span.line <= span.end_line <= len(lines):
             return ""
         if span.line == span.end_line:
-            text = lines[span.line - 1][span.column - 1:span.end_column - 1]
+            text = lines[span.line - 1][span.column - 1 : span.end_column - 1]
         else:
-            text = "\n".join([lines[span.line - 1][span.column - 1:]]
-                             + lines[span.line:span.end_line - 1]
-                             + [lines[span.end_line - 1][:span.end_column - 1]])
+            text = "\n".join(
+                [lines[span.line - 1][span.column - 1 :]]
+                + lines[span.line : span.end_line - 1]
+                + [lines[span.end_line - 1][: span.end_column - 1]]
+            )
         return " ".join(" ".join(l.split("#")[0] for l in text.splitlines()).split())

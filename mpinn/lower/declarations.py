@@ -64,8 +64,11 @@ def _param(low, st: ast.ParamStmt) -> None:
         to_float(expr, low.param_values())
     except (ValueError, TypeError) as exc:
         low.names.pop(st.name.name)
-        raise MpError(f"parameter '{st.name.name}' has no finite real value: {exc}",
-                      st.expr.span, "check for division by zero or overflow") from None
+        raise MpError(
+            f"parameter '{st.name.name}' has no finite real value: {exc}",
+            st.expr.span,
+            "check for division by zero or overflow",
+        ) from None
     low.params[par.name] = par
 
 
@@ -73,8 +76,11 @@ def _exact(low, st: ast.ExactStmt) -> None:
     low.need_domain(st)
     name = st.name.name
     if low.names.get(name, ("",))[0] != "field":
-        raise MpError(f"'exact' names a field, and '{name}' is not one", st.name.span,
-                      did_you_mean(name, low.fields) or "declare it with 'field'")
+        raise MpError(
+            f"'exact' names a field, and '{name}' is not one",
+            st.name.span,
+            did_you_mean(name, low.fields) or "declare it with 'field'",
+        )
     if name in low.exact:
         raise MpError(f"duplicate exact solution for '{name}'", st.name.span)
     low.exact[name] = low.scalar(low.expr(st.expr, EXACT_SCOPE), st.expr)
@@ -84,22 +90,33 @@ def _output(low, st: ast.OutputStmt) -> None:
     low.need_domain(st)
     name = st.name.name
     if low.names.get(name, ("",))[0] != "field":
-        raise MpError(f"'output' transforms a field, and '{name}' is not one",
-                      st.name.span, did_you_mean(name, low.fields))
+        raise MpError(
+            f"'output' transforms a field, and '{name}' is not one",
+            st.name.span,
+            did_you_mean(name, low.fields),
+        )
     if name in low.outputs:
         raise MpError(f"duplicate output transform for '{name}'", st.name.span)
     value = low.scalar(low.expr(st.expr, OUTPUT_SCOPE), st.expr)
     if NET not in value.free_symbols:
-        raise MpError(f"the output transform of '{name}' does not use 'net'",
-                      st.expr.span, "write the field in terms of the raw network "
-                      "output, e.g. 'output c = exp(net)'")
+        raise MpError(
+            f"the output transform of '{name}' does not use 'net'",
+            st.expr.span,
+            "write the field in terms of the raw network output, e.g. 'output c = exp(net)'",
+        )
     if value.atoms(sp.Derivative):
-        raise MpError(f"the output transform of '{name}' uses a derivative",
-                      st.expr.span, "an output may use other fields' values "
-                      "(e.g. 'output cp = exp(net - phi)'), not their derivatives")
+        raise MpError(
+            f"the output transform of '{name}' uses a derivative",
+            st.expr.span,
+            "an output may use other fields' values "
+            "(e.g. 'output cp = exp(net - phi)'), not their derivatives",
+        )
     if name in output_fields(value):
-        raise MpError(f"the output transform of '{name}' uses '{name}' itself",
-                      st.expr.span, "its own network output is 'net'")
+        raise MpError(
+            f"the output transform of '{name}' uses '{name}' itself",
+            st.expr.span,
+            "its own network output is 'net'",
+        )
     low.outputs[name] = value
     low.output_spans[name] = st.expr.span
 
@@ -113,8 +130,11 @@ def _let_function(low, st: ast.LetStmt) -> None:
         if ident.name in seen:
             raise MpError(f"argument '{ident.name}' is listed twice", ident.span)
         if ident.name in low.names or ident.name in CONSTANTS or ident.name in KEYWORDS:
-            raise MpError(f"argument name '{ident.name}' is already taken", ident.span,
-                          "argument names of a let function must be new names")
+            raise MpError(
+                f"argument name '{ident.name}' is already taken",
+                ident.span,
+                "argument names of a let function must be new names",
+            )
         seen.add(ident.name)
     probe = {i.name: sp.Dummy(i.name, real=True) for i in st.params}
     low.locals.append(probe)
@@ -124,8 +144,10 @@ def _let_function(low, st: ast.LetStmt) -> None:
         low.locals.pop()
     low.define(st.name, "let function")
     low.let_funcs[st.name.name] = st
-    low.let_functions[st.name.name] = (tuple(i.name for i in st.params),
-                                       low.text(st.expr.span) or str(body))
+    low.let_functions[st.name.name] = (
+        tuple(i.name for i in st.params),
+        low.text(st.expr.span) or str(body),
+    )
 
 
 def _bound_values(low, pair, span) -> tuple:
@@ -137,8 +159,11 @@ def _bound_values(low, pair, span) -> tuple:
     except ValueError as exc:
         raise MpError(f"interval bound is not a finite number: {exc}", span) from None
     if not a < b:
-        raise MpError(f"empty interval [{a:g}, {b:g}]", span,
-                      "the lower bound must be smaller than the upper bound")
+        raise MpError(
+            f"empty interval [{a:g}, {b:g}]",
+            span,
+            "the lower bound must be smaller than the upper bound",
+        )
     return lo, hi
 
 
@@ -148,9 +173,11 @@ def _domain(low, st: ast.DomainStmt) -> None:
     if not 1 <= len(st.coords) <= 3:
         raise MpError(f"domains have 1, 2 or 3 coordinates, not {len(st.coords)}", st.span)
     if len(st.intervals) != len(st.coords):
-        raise MpError(f"{len(st.coords)} coordinates but {len(st.intervals)} intervals",
-                      st.span, "write one interval per coordinate: "
-                      "domain (x, y) in [0, 1] x [0, 2]")
+        raise MpError(
+            f"{len(st.coords)} coordinates but {len(st.intervals)} intervals",
+            st.span,
+            "write one interval per coordinate: domain (x, y) in [0, 1] x [0, 2]",
+        )
     bounds = tuple(_bound_values(low, iv, st.span) for iv in st.intervals)
     for ident in st.coords:
         low.define(ident, "coordinate")

@@ -26,8 +26,11 @@ class Lowering(Context):
 
     def scalar(self, value, node):
         if is_vector(value):
-            raise MpError("expected a scalar here, got a vector", node.span,
-                          "take a component (J[x]), a divergence div(J) or a dot product")
+            raise MpError(
+                "expected a scalar here, got a vector",
+                node.span,
+                "take a component (J[x]), a divergence div(J) or a dot product",
+            )
         return value
 
     def expr(self, node, scope: Scope):
@@ -55,19 +58,24 @@ class Lowering(Context):
         if isinstance(node, ast.Call):
             return self._call(node, scope)
         if isinstance(node, ast.Keyword):
-            raise MpError(f"'{node.word}' may only stand alone on the right-hand side",
-                          node.span)
+            raise MpError(f"'{node.word}' may only stand alone on the right-hand side", node.span)
         raise AssertionError(type(node))  # pragma: no cover
 
     def _component(self, node: ast.Component, scope: Scope):
         base = self.expr(node.base, scope)
         if not is_vector(base):
-            raise MpError("component of a scalar", node.span,
-                          "components J[x] are taken of vectors such as grad(c)")
+            raise MpError(
+                "component of a scalar",
+                node.span,
+                "components J[x] are taken of vectors such as grad(c)",
+            )
         names = [s.name for s in self.space]
         if node.name not in names:
-            raise MpError(f"'{node.name}' is not a spatial coordinate", node.span,
-                          did_you_mean(node.name, names) or f"coordinates: {', '.join(names)}")
+            raise MpError(
+                f"'{node.name}' is not a spatial coordinate",
+                node.span,
+                did_you_mean(node.name, names) or f"coordinates: {', '.join(names)}",
+            )
         idx = names.index(node.name)
         if idx >= base.shape[0]:
             raise MpError(f"the vector has {base.shape[0]} components", node.span)
@@ -91,9 +99,11 @@ class Lowering(Context):
         for op, right, link in links:
             b = self.expr(right, scope)
             if is_vector(a) != is_vector(b):
-                raise MpError(f"cannot {'add' if op == '+' else 'subtract'} a vector and "
-                              "a scalar", link.span, "both sides of + and - must be vectors "
-                              "of the same size, or both scalars")
+                raise MpError(
+                    f"cannot {'add' if op == '+' else 'subtract'} a vector and a scalar",
+                    link.span,
+                    "both sides of + and - must be vectors of the same size, or both scalars",
+                )
             if is_vector(a) and a.shape != b.shape:
                 raise MpError(f"vector sizes differ: {a.shape[0]} and {b.shape[0]}", link.span)
             terms.append(b if op == "+" else -b)
@@ -111,8 +121,9 @@ class Lowering(Context):
             b = self.expr(right, scope)
             if is_vector(b):
                 if vector is not None:
-                    raise MpError("product of two vectors", link.span,
-                                  "use dot(a, b) for the scalar product")
+                    raise MpError(
+                        "product of two vectors", link.span, "use dot(a, b) for the scalar product"
+                    )
                 vector = b
             else:
                 scalars.append(b)
@@ -135,10 +146,11 @@ class Lowering(Context):
             return a / b
         # power
         if va or vb:
-            raise MpError("powers of vectors are not defined", node.span,
-                          "use dot(a, a) for a squared length")
+            raise MpError(
+                "powers of vectors are not defined", node.span, "use dot(a, a) for a squared length"
+            )
         self._check_power(a, b, node)
-        return self._constant_ok(a ** b, node)
+        return self._constant_ok(a**b, node)
 
     def _constant_ok(self, value, node):
         """A constant (no symbols) must be a finite real number that fits a float: sympy
@@ -149,22 +161,29 @@ class Lowering(Context):
         try:
             to_float(value, {})
         except ValueError as exc:
-            raise MpError(f"this constant has no finite real value: {exc}", node.span,
-                          "check the arguments (overflow beyond 1e308, division by zero, "
-                          "log or sqrt of a negative number)") from None
+            raise MpError(
+                f"this constant has no finite real value: {exc}",
+                node.span,
+                "check the arguments (overflow beyond 1e308, division by zero, "
+                "log or sqrt of a negative number)",
+            ) from None
         return value
 
     @staticmethod
     def _check_power(base, exponent, node) -> None:
         if exponent.is_Number:
             if abs(float(exponent)) > MAX_EXPONENT:
-                raise MpError(f"exponent {float(exponent):.3g} is too large", node.right.span,
-                              f"exponents are limited to {MAX_EXPONENT} in magnitude")
+                raise MpError(
+                    f"exponent {float(exponent):.3g} is too large",
+                    node.right.span,
+                    f"exponents are limited to {MAX_EXPONENT} in magnitude",
+                )
             if base.is_Number and base != 0:
                 size = abs(math.log10(abs(float(sp.N(base, 20))) or 1e-300)) * abs(float(exponent))
                 if size > 300:
-                    raise MpError("number too large (beyond 1e300)", node.span,
-                                  "rescale the problem")
+                    raise MpError(
+                        "number too large (beyond 1e300)", node.span, "rescale the problem"
+                    )
             if base == 0 and exponent.is_negative:
                 raise MpError("division by zero (0 to a negative power)", node.span)
 
@@ -177,22 +196,30 @@ class Lowering(Context):
             return NET
         if name == "normal":
             if not scope.normal:
-                raise MpError(f"the boundary normal is not available in {scope.what}",
-                              node.span, "use it in boundary conditions")
+                raise MpError(
+                    f"the boundary normal is not available in {scope.what}",
+                    node.span,
+                    "use it in boundary conditions",
+                )
             return sp.Matrix(normal_symbols(self.space))
         for frame in reversed(self.locals):
             if name in frame:
                 return frame[name]
         if name in self.let_funcs:
-            raise MpError(f"'{name}' is a let function and needs arguments", node.span,
-                          f"write {name}(...)")
+            raise MpError(
+                f"'{name}' is a let function and needs arguments", node.span, f"write {name}(...)"
+            )
         if name not in self.names:
             if name in FUNCTIONS or name in OPERATORS or self._shorthand(name):
-                raise MpError(f"'{name}' is a function and needs arguments", node.span,
-                              f"write {name}(...)")
+                raise MpError(
+                    f"'{name}' is a function and needs arguments", node.span, f"write {name}(...)"
+                )
             candidates = list(self.names) + list(CONSTANTS)
-            raise MpError(f"unknown name '{name}'", node.span,
-                          did_you_mean(name, candidates) or "declare it with param, field or let")
+            raise MpError(
+                f"unknown name '{name}'",
+                node.span,
+                did_you_mean(name, candidates) or "declare it with param, field or let",
+            )
         kind, _ = self.names[name]
         if kind == "parameter":
             return sp.Symbol(name, real=True)
@@ -202,15 +229,18 @@ class Lowering(Context):
             return sp.Symbol(name, real=True)
         if kind == "field":
             if not scope.fields:
-                raise MpError(f"field '{name}' cannot appear in {scope.what}", node.span,
-                              "exact solutions, features and outputs are given functions "
-                              "of the coordinates")
+                raise MpError(
+                    f"field '{name}' cannot appear in {scope.what}",
+                    node.span,
+                    "exact solutions, features and outputs are given functions of the coordinates",
+                )
             return self.func(name)
         if kind == "let binding":
             value = self.lets[name]
             if not scope.fields and self._has_field(value):
-                raise MpError(f"'{name}' involves fields and cannot appear in {scope.what}",
-                              node.span)
+                raise MpError(
+                    f"'{name}' involves fields and cannot appear in {scope.what}", node.span
+                )
             return value
         if kind == "feature":
             return self.features[name]
@@ -234,9 +264,11 @@ class Lowering(Context):
         if name in self.let_funcs:
             return self._apply_let_function(node, scope)
         if name in self.names:
-            raise MpError(f"'{name}' is a {self.names[name][0]}, not a function", node.span,
-                          "only functions and operators are called with (...); "
-                          "write a product as a*(b)")
+            raise MpError(
+                f"'{name}' is a {self.names[name][0]}, not a function",
+                node.span,
+                "only functions and operators are called with (...); write a product as a*(b)",
+            )
         if name in FUNCTIONS:
             if len(node.args) != 1:
                 raise MpError(f"{name}() takes 1 argument, got {len(node.args)}", node.span)
@@ -246,23 +278,35 @@ class Lowering(Context):
             op = OPERATORS[name]
             n = len(node.args)
             if n < op.min_args or (op.max_args is not None and n > op.max_args):
-                want = str(op.min_args) if op.max_args == op.min_args else \
-                    f"{op.min_args} or more" if op.max_args is None else \
-                    f"{op.min_args} to {op.max_args}"
-                raise MpError(f"{name}() takes {want} argument{'s' if want != '1' else ''}, "
-                              f"got {n}", node.span, op.usage)
+                want = (
+                    str(op.min_args)
+                    if op.max_args == op.min_args
+                    else f"{op.min_args} or more"
+                    if op.max_args is None
+                    else f"{op.min_args} to {op.max_args}"
+                )
+                raise MpError(
+                    f"{name}() takes {want} argument{'s' if want != '1' else ''}, got {n}",
+                    node.span,
+                    op.usage,
+                )
             return op.apply(self, node, scope)
         letters = self._shorthand(name)
         if letters is not None:
             if len(node.args) != 1:
-                raise MpError(f"{name}() takes 1 argument, got {len(node.args)}", node.span,
-                              f"write {name}(u)")
+                raise MpError(
+                    f"{name}() takes 1 argument, got {len(node.args)}",
+                    node.span,
+                    f"write {name}(u)",
+                )
             coords = self.derivative_coords(letters, node)
             return self.diff(self.expr(node.args[0], scope), coords, node)
         candidates = list(FUNCTIONS) + list(OPERATORS)
-        raise MpError(f"unknown function '{name}'", node.span,
-                      did_you_mean(name, candidates) or
-                      "functions: " + ", ".join(sorted(FUNCTIONS)))
+        raise MpError(
+            f"unknown function '{name}'",
+            node.span,
+            did_you_mean(name, candidates) or "functions: " + ", ".join(sorted(FUNCTIONS)),
+        )
 
     def _apply_let_function(self, node: ast.Call, scope):
         """A call of ``let G(d) = body``: the arguments are lowered first and bound to d
@@ -270,12 +314,14 @@ class Lowering(Context):
         st = self.let_funcs[node.func]
         if len(node.args) != len(st.params):
             n = len(st.params)
-            raise MpError(f"{node.func}() takes {n} argument{'s' if n != 1 else ''}, "
-                          f"got {len(node.args)}", node.span,
-                          f"defined on line {st.span.line}: {node.func}("
-                          + ", ".join(i.name for i in st.params) + ")")
-        bound = {i.name: self.scalar(self.expr(a, scope), a)
-                 for i, a in zip(st.params, node.args)}
+            raise MpError(
+                f"{node.func}() takes {n} argument{'s' if n != 1 else ''}, got {len(node.args)}",
+                node.span,
+                f"defined on line {st.span.line}: {node.func}("
+                + ", ".join(i.name for i in st.params)
+                + ")",
+            )
+        bound = {i.name: self.scalar(self.expr(a, scope), a) for i, a in zip(st.params, node.args)}
         self.locals.append(bound)
         try:
             return self.expr(st.expr, scope)
@@ -289,18 +335,26 @@ class Lowering(Context):
             if letter in by_name:
                 out.append(by_name[letter])
             elif self.time is None and letter == "t":
-                raise MpError("time derivative, but the problem has no time interval", node.span,
-                              "declare one: 'time t in [0, 1]'")
+                raise MpError(
+                    "time derivative, but the problem has no time interval",
+                    node.span,
+                    "declare one: 'time t in [0, 1]'",
+                )
             else:
-                raise MpError(f"derivative with respect to '{letter}', which is not a "
-                              "coordinate", node.span,
-                              "coordinates: " + ", ".join(by_name) if by_name else None)
+                raise MpError(
+                    f"derivative with respect to '{letter}', which is not a coordinate",
+                    node.span,
+                    "coordinates: " + ", ".join(by_name) if by_name else None,
+                )
         return out
 
     def diff(self, value, coords, node):
         if len(coords) > MAX_DERIVATIVE_ORDER:
-            raise MpError(f"derivative of order {len(coords)} is too high", node.span,
-                          f"orders up to {MAX_DERIVATIVE_ORDER} are supported")
+            raise MpError(
+                f"derivative of order {len(coords)} is too high",
+                node.span,
+                f"orders up to {MAX_DERIVATIVE_ORDER} are supported",
+            )
         if is_vector(value):
             return value.applyfunc(lambda c: self.diff(c, coords, node))
         for coord in coords:  # one order at a time, estimating the size before each step

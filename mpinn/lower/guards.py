@@ -49,26 +49,36 @@ class Guard:
         """MpError at ``node`` when ``value`` is too large, too deep or too late."""
         items = list(value) if is_vector(value) else [value]
         if time.monotonic() - self.started > MAX_SECONDS:
-            raise MpError(f"this file takes too long to lower (more than {MAX_SECONDS:g} s)",
-                          node.span, "simplify the formulas")
+            raise MpError(
+                f"this file takes too long to lower (more than {MAX_SECONDS:g} s)",
+                node.span,
+                "simplify the formulas",
+            )
         for item in items:
             if len(item.args) > MAX_ARGS:
-                raise MpError(f"a sum or product of {len(item.args)} terms (the limit is "
-                              f"{MAX_ARGS})", node.span, "simplify the formulas")
-            if item.is_Rational and max(abs(int(item.p)).bit_length(),
-                                        int(item.q).bit_length()) > MAX_NUMBER_BITS:
-                raise MpError("number too large (beyond 1e330)", node.span,
-                              "rescale the problem")
+                raise MpError(
+                    f"a sum or product of {len(item.args)} terms (the limit is {MAX_ARGS})",
+                    node.span,
+                    "simplify the formulas",
+                )
+            if (
+                item.is_Rational
+                and max(abs(int(item.p)).bit_length(), int(item.q).bit_length()) > MAX_NUMBER_BITS
+            ):
+                raise MpError("number too large (beyond 1e330)", node.span, "rescale the problem")
             size, height = self.measure(item)
             if size > MAX_NODES:
-                raise MpError(f"expression too large ({size} terms and factors, the limit is "
-                              f"{MAX_NODES})", node.span,
-                              "a 'let' that uses another let twice doubles in size; "
-                              "simplify the formulas")
+                raise MpError(
+                    f"expression too large ({size} terms and factors, the limit is {MAX_NODES})",
+                    node.span,
+                    "a 'let' that uses another let twice doubles in size; simplify the formulas",
+                )
             if height > MAX_HEIGHT:
-                raise MpError(f"expression nested {height} levels deep (the limit is "
-                              f"{MAX_HEIGHT})", node.span,
-                              "chains of 'let' bindings nest; simplify the formulas")
+                raise MpError(
+                    f"expression nested {height} levels deep (the limit is {MAX_HEIGHT})",
+                    node.span,
+                    "chains of 'let' bindings nest; simplify the formulas",
+                )
 
     def diff_size(self, expr, memo) -> int:
         """An upper estimate of the tree size of d(expr)/dx (product and chain rules)."""
@@ -81,8 +91,9 @@ class Guard:
             out = 1 + sum(self.diff_size(a, memo) for a in expr.args)
         elif expr.is_Mul:
             size = self.measure(expr)[0]
-            out = 1 + sum(size - self.measure(a)[0] + self.diff_size(a, memo) + 1
-                          for a in expr.args)
+            out = 1 + sum(
+                size - self.measure(a)[0] + self.diff_size(a, memo) + 1 for a in expr.args
+            )
         else:  # Pow and functions: f'(args) * d(args)
             out = 2 * self.measure(expr)[0] + sum(self.diff_size(a, memo) for a in expr.args)
         memo[expr] = out
@@ -91,6 +102,9 @@ class Guard:
     def check_derivative(self, value, node) -> None:
         """Before one more order of differentiation: would the result be too large?"""
         if self.diff_size(value, {}) > 4 * MAX_NODES:
-            raise MpError("this derivative would be too large an expression", node.span,
-                          "differentiate a simpler expression (derivatives of long "
-                          "products and deep compositions grow fast)")
+            raise MpError(
+                "this derivative would be too large an expression",
+                node.span,
+                "differentiate a simpler expression (derivatives of long "
+                "products and deep compositions grow fast)",
+            )

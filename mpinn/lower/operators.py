@@ -30,19 +30,27 @@ def _op_d(low, node, scope):
     coords = []
     for arg in node.args[1:]:
         if not isinstance(arg, ast.Name):
-            raise MpError("d(u, x, ...) takes coordinate names after the expression", arg.span,
-                          "e.g. d(u, x, y) for the mixed derivative")
-        coords.extend(low.derivative_coords([arg.id], arg) if arg.id not in
-                      {c.name for c in low.coords()} else
-                      [c for c in low.coords() if c.name == arg.id])
+            raise MpError(
+                "d(u, x, ...) takes coordinate names after the expression",
+                arg.span,
+                "e.g. d(u, x, y) for the mixed derivative",
+            )
+        coords.extend(
+            low.derivative_coords([arg.id], arg)
+            if arg.id not in {c.name for c in low.coords()}
+            else [c for c in low.coords() if c.name == arg.id]
+        )
     return low.diff(low.expr(node.args[0], scope), coords, node)
 
 
 def _op_grad(low, node, scope):
     value = low.expr(node.args[0], scope)
     if is_vector(value):
-        raise MpError("grad() of a vector", node.span,
-                      "grad takes a scalar; for a vector use div() or take components")
+        raise MpError(
+            "grad() of a vector",
+            node.span,
+            "grad takes a scalar; for a vector use div() or take components",
+        )
     return sp.Matrix([sp.diff(value, c) for c in low.space])
 
 
@@ -51,8 +59,9 @@ def _op_div(low, node, scope):
     if not is_vector(value):
         raise MpError("div() of a scalar", node.span, "div takes a vector, e.g. div(grad(u))")
     if value.shape[0] != len(low.space):
-        raise MpError(f"div() of a {value.shape[0]}-vector in {len(low.space)} dimensions",
-                      node.span)
+        raise MpError(
+            f"div() of a {value.shape[0]}-vector in {len(low.space)} dimensions", node.span
+        )
     return sp.Add(*[sp.diff(value[i], c) for i, c in enumerate(low.space)])
 
 
@@ -73,8 +82,11 @@ def _op_dot(low, node, scope):
 
 def _op_dn(low, node, scope):
     if not scope.normal:
-        raise MpError(f"dn() (normal derivative) is not available in {scope.what}", node.span,
-                      "normal derivatives belong in boundary conditions")
+        raise MpError(
+            f"dn() (normal derivative) is not available in {scope.what}",
+            node.span,
+            "normal derivatives belong in boundary conditions",
+        )
     value = low.expr(node.args[0], scope)
     if is_vector(value):
         raise MpError("dn() of a vector", node.span, "dn takes a scalar; use dot(J, normal)")

@@ -35,29 +35,38 @@ def _piece(low, piece: ast.Piece) -> tuple:
                 return (face_by_name(dim, name),)
             except ValueError as exc:
                 raise MpError(str(exc), piece.span) from None
-        known = list(low.boundaries) + [n for n, (a, _) in FACE_NAMES.items()
-                                        if a < dim] + ["all"]
-        raise MpError(f"unknown boundary '{name}'", piece.span,
-                      did_you_mean(name, known) or f"known boundaries: {', '.join(known)}")
+        known = list(low.boundaries) + [n for n, (a, _) in FACE_NAMES.items() if a < dim] + ["all"]
+        raise MpError(
+            f"unknown boundary '{name}'",
+            piece.span,
+            did_you_mean(name, known) or f"known boundaries: {', '.join(known)}",
+        )
     coord_names = [s.name for s in low.space]
     if low.time is not None and name == low.time.name:
-        raise MpError(f"'{name} = ...' is the time axis, not a boundary", piece.span,
-                      "initial conditions go in an 'ic' statement")
+        raise MpError(
+            f"'{name} = ...' is the time axis, not a boundary",
+            piece.span,
+            "initial conditions go in an 'ic' statement",
+        )
     if name not in coord_names:
-        raise MpError(f"'{name}' is not a spatial coordinate", piece.name.span,
-                      did_you_mean(name, coord_names) or
-                      f"coordinates: {', '.join(coord_names)}")
+        raise MpError(
+            f"'{name}' is not a spatial coordinate",
+            piece.name.span,
+            did_you_mean(name, coord_names) or f"coordinates: {', '.join(coord_names)}",
+        )
     axis = coord_names.index(name)
     value = low.scalar(low.expr(piece.value, PARAM_SCOPE), piece.value)
     vals = low.param_values()
     try:
         v = to_float(value, vals)
     except ValueError as exc:
-        raise MpError(f"selector value is not a finite number: {exc}",
-                      piece.value.span) from None
+        raise MpError(f"selector value is not a finite number: {exc}", piece.value.span) from None
     lo, hi = (to_float(b, vals) for b in low.bounds[axis])
     for side, (sym_b, num_b) in enumerate(zip(low.bounds[axis], (lo, hi))):
         if value == sym_b or math.isclose(v, num_b, rel_tol=1e-12, abs_tol=1e-12):
             return (Face(axis, side),)
-    raise MpError(f"selector '{name} = {v:g}' matches no boundary", piece.span,
-                  f"the boundary pieces on this axis are {name} = {lo:g} and {name} = {hi:g}")
+    raise MpError(
+        f"selector '{name} = {v:g}' matches no boundary",
+        piece.span,
+        f"the boundary pieces on this axis are {name} = {lo:g} and {name} = {hi:g}",
+    )

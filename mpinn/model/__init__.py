@@ -5,5 +5,12 @@ from .checkpoint import load_model, save_model, warm_start
 from .field_nets import FieldNets
 from .mlp import ACTIVATIONS, MLP, make_activation
 
-__all__ = ["ACTIVATIONS", "FieldNets", "MLP", "make_activation", "load_model", "save_model",
-           "warm_start"]
+__all__ = [
+    "ACTIVATIONS",
+    "FieldNets",
+    "MLP",
+    "make_activation",
+    "load_model",
+    "save_model",
+    "warm_start",
+]

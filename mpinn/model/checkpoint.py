@@ -42,5 +42,7 @@ def warm_start(nets, path) -> None:
         load_model(path, nets)
     except (OSError, RuntimeError, KeyError, TypeError, pickle.UnpicklingError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"init: cannot start from {path}: {first} (a model.pt of a run of "
-                          "the same problem with the same network shapes)") from None
+        raise ConfigError(
+            f"init: cannot start from {path}: {first} (a model.pt of a run of "
+            "the same problem with the same network shapes)"
+        ) from None

@@ -26,9 +26,17 @@ from .mlp import MLP
 class FieldNets(nn.Module):
     """``nets(points) -> {field: values [n]}``, one MLP per field."""
 
-    def __init__(self, problem: Problem, domain, params: dict, cfg: NetConfig,
-                 per_field: dict | None = None, seed: int = 0, normalize_inputs: bool = True,
-                 outputs: dict | None = None):
+    def __init__(
+        self,
+        problem: Problem,
+        domain,
+        params: dict,
+        cfg: NetConfig,
+        per_field: dict | None = None,
+        seed: int = 0,
+        normalize_inputs: bool = True,
+        outputs: dict | None = None,
+    ):
         super().__init__()
         self.fields = tuple(problem.fields)
         self.params = dict(params)
@@ -45,8 +53,9 @@ class FieldNets(nn.Module):
         n_in = len(lo) + len(problem.features)
         generator = torch.Generator().manual_seed(seed)
         per_field = per_field or {}
-        self.nets = nn.ModuleDict({
-            f: MLP(n_in, per_field.get(f, cfg), generator) for f in self.fields})
+        self.nets = nn.ModuleDict(
+            {f: MLP(n_in, per_field.get(f, cfg), generator) for f in self.fields}
+        )
         outputs = outputs or {}
         self.transforms, self.uses = {}, {}
         for f in self.fields:
@@ -65,12 +74,14 @@ class FieldNets(nn.Module):
         if self.features is None:
             return x
         feats = self.features(self._env(points))
-        feats = [f if isinstance(f, torch.Tensor) else torch.full_like(points[..., 0], f)
-                 for f in feats]
+        feats = [
+            f if isinstance(f, torch.Tensor) else torch.full_like(points[..., 0], f) for f in feats
+        ]
         return torch.cat([x, torch.stack(feats, dim=-1)], dim=-1)
 
-    def transform(self, field_name: str, raw: torch.Tensor, points: torch.Tensor,
-                  values: dict | None = None) -> torch.Tensor:
+    def transform(
+        self, field_name: str, raw: torch.Tensor, points: torch.Tensor, values: dict | None = None
+    ) -> torch.Tensor:
         """The field's output transform applied to its raw network output; ``values`` holds
         the fields the transform uses (``exp(net - phi)`` needs phi)."""
         transform = self.transforms[field_name]
@@ -96,8 +107,12 @@ class FieldNets(nn.Module):
         architecture (no Fourier layer) and no output uses another field (each network
         sees its own copy of the points), so :meth:`forward_stacked` can run them at once."""
         cfgs = [self.nets[f].cfg for f in self.fields]
-        return self.ensemble and all(c == cfgs[0] for c in cfgs) and \
-            cfgs[0].fourier_features == 0 and not any(self.uses.values())
+        return (
+            self.ensemble
+            and all(c == cfgs[0] for c in cfgs)
+            and cfgs[0].fourier_features == 0
+            and not any(self.uses.values())
+        )
 
     def forward_stacked(self, points: torch.Tensor) -> torch.Tensor:
         """Raw outputs ``[S, n]`` of the S networks on per-network copies ``[S, n, d]`` of
@@ -110,8 +125,9 @@ class FieldNets(nn.Module):
         in one autograd call.
         """
         h = self.inputs(points)
-        linears = [[m for m in self.nets[f].layers if isinstance(m, nn.Linear)]
-                   for f in self.fields]
+        linears = [
+            [m for m in self.nets[f].layers if isinstance(m, nn.Linear)] for f in self.fields
+        ]
         activation = self.nets[self.fields[0]].layers[1]
         last = len(linears[0]) - 1
         for i in range(last + 1):

@@ -25,8 +25,10 @@ def _eof(problem, values: dict, grid: tuple):
     names = ("eps", "zeta0", "zetap", "a", "b", "w", "dV", "L", "Pe")
     missing = [n for n in names if n not in values]
     if missing:
-        raise ValueError(f"the eof reference solver needs the parameters {', '.join(names)}; "
-                         f"{problem.name} lacks {', '.join(missing)}")
+        raise ValueError(
+            f"the eof reference solver needs the parameters {', '.join(names)}; "
+            f"{problem.name} lacks {', '.join(missing)}"
+        )
     params = EOFParams(**{n: float(values[n]) for n in names})
     return solve(params, nx=grid[0], ny=grid[1])
 
@@ -49,9 +51,15 @@ def cache_dir() -> Path:
 
 
 def cache_path(problem, values: dict, solver: str, grid: tuple) -> Path:
-    key = json.dumps({"problem": problem.name, "solver": solver, "grid": list(grid),
-                      "params": {k: float(v) for k, v in sorted(values.items())}},
-                     sort_keys=True)
+    key = json.dumps(
+        {
+            "problem": problem.name,
+            "solver": solver,
+            "grid": list(grid),
+            "params": {k: float(v) for k, v in sorted(values.items())},
+        },
+        sort_keys=True,
+    )
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     return cache_dir() / f"{problem.name}-{solver}-{grid[0]}x{grid[1]}-{digest}.npz"
 
@@ -80,12 +88,13 @@ class Reference:
     def __call__(self, points: torch.Tensor) -> dict:
         pts = points.detach().cpu().double().numpy()
         vals = self.solution.interpolate(pts[:, 0], pts[:, 1])
-        return {f: torch.as_tensor(np.asarray(vals[f]), dtype=points.dtype,
-                                   device=points.device) for f in self.fields}
+        return {
+            f: torch.as_tensor(np.asarray(vals[f]), dtype=points.dtype, device=points.device)
+            for f in self.fields
+        }
 
 
-def load_reference(ref_cfg, problem, values: dict, *, compute_missing: bool = True,
-                   log=None):
+def load_reference(ref_cfg, problem, values: dict, *, compute_missing: bool = True, log=None):
     """The reference callable a solve run uses, or None when none is configured."""
     if ref_cfg.file:
         path = Path(ref_cfg.file)
@@ -100,7 +109,9 @@ def load_reference(ref_cfg, problem, values: dict, *, compute_missing: bool = Tr
         if not compute_missing:
             return None
         if log:
-            log(f"computing the {ref_cfg.solver} reference on a {grid[0]}x{grid[1]} grid "
-                f"(cached in {path}) ...")
+            log(
+                f"computing the {ref_cfg.solver} reference on a {grid[0]}x{grid[1]} grid "
+                f"(cached in {path}) ..."
+            )
         compute(problem, values, ref_cfg.solver, grid)
     return Reference(path, problem.fields)

@@ -32,7 +32,7 @@ class _Layout:
         self.offsets = np.concatenate([[0], np.cumsum(sizes)])
         self.n = int(self.offsets[-1])
         ii, jj = [], []
-        for (a, b) in self.shapes:
+        for a, b in self.shapes:
             I, J = np.meshgrid(np.arange(a), np.arange(b), indexing="ij")
             ii.append(I.ravel())
             jj.append(J.ravel())
@@ -40,7 +40,7 @@ class _Layout:
         self.rj = np.concatenate(jj)
 
     def split(self, z):
-        return [z[self.offsets[k]:self.offsets[k + 1]].reshape(self.shapes[k]) for k in range(6)]
+        return [z[self.offsets[k] : self.offsets[k + 1]].reshape(self.shapes[k]) for k in range(6)]
 
     def join(self, parts):
         return np.concatenate([np.asarray(p).ravel() for p in parts])
@@ -68,7 +68,9 @@ class _Problem:
             self.gp_in, self.gp_out = -ps_in, -ps_out
             self.gm_in, self.gm_out = ps_in, ps_out
             self.corner = {  # phi, cp, cm at the four corners (for the node grid)
-                "in": (p.dV + z_in, z_in), "out": (z_out, z_out)}
+                "in": (p.dV + z_in, z_in),
+                "out": (z_out, z_out),
+            }
         else:
             bot = exact_bc(g.xc, np.full_like(g.xc, -1.0))
             top = exact_bc(g.xc, np.full_like(g.xc, 1.0))
@@ -100,7 +102,7 @@ class _Problem:
     def residual(self, z):
         g, p = self.g, self.p
         phi, gp, gm, Pi, u, v = self.lay.split(z)
-        eps2 = p.eps ** 2
+        eps2 = p.eps**2
         dx, dy, dxc, dyc = g.dx[:, None], g.dy[None, :], g.dxc[:, None], g.dyc[None, :]
         dyc_in = g.dyc[None, 1:-1]
         cp, cm = np.exp(gp), np.exp(gm)
@@ -121,8 +123,8 @@ class _Problem:
         R_phi = -eps2 * lap - 0.5 * (cp - cm) * self.vol - self.S["phi"]
 
         # ---- Nernst--Planck, Scharfetter--Gummel fluxes
-        dphx = np.diff(PHx, axis=0)              # (nx+1, ny)
-        dphy = np.diff(phi, axis=1)              # (nx, ny-1) interior y-faces
+        dphx = np.diff(PHx, axis=0)  # (nx+1, ny)
+        dphy = np.diff(phi, axis=1)  # (nx, ny-1) interior y-faces
         vin = v[:, 1:-1]
 
         def sg_flux(G, dphi_x, dphi_y, sign):
@@ -163,7 +165,7 @@ class _Problem:
 
         # ---- y-momentum on interior y-faces; v = 0 on walls
         syy = -Pi + np.diff(v, axis=1) / dy
-        net_yv = np.diff(syy, axis=1) * dx                       # (nx, ny-1)
+        net_yv = np.diff(syy, axis=1) * dx  # (nx, ny-1)
         zr = np.zeros((1, g.ny + 1), dtype=v.dtype)
         Tx = np.diff(np.concatenate([zr, v, zr], axis=0), axis=0) / dxc
         net_xv = (np.diff(Tx, axis=0) * dyc)[:, 1:-1]
@@ -220,7 +222,7 @@ class _Problem:
         psiu = gc_layer(1 - Yu, eps, zu) + gc_layer(1 + Yu, eps, zu)
         if self.exact_bc is not None:
             # manufactured case: smooth interpolation of the boundary data in x
-            t = (Xc / p.L)
+            t = Xc / p.L
             phi = (1 - t) * self.phi_in[None, :] + t * self.phi_out[None, :]
             gp = (1 - t) * self.gp_in[None, :] + t * self.gp_out[None, :]
             gm = (1 - t) * self.gm_in[None, :] + t * self.gm_out[None, :]

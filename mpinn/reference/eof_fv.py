@@ -29,6 +29,7 @@ grid), :mod:`.eof_assembly` (residual, Jacobian), :mod:`.eof_solver` (Newton, co
 :mod:`.eof_solution` (results, .npz) and :mod:`.eof_study` (verification studies, the
 command line ``python -m mpinn.reference.eof_fv study|channel|mms``).
 """
+
 from __future__ import annotations
 
 import sys
@@ -39,8 +40,20 @@ from .eof_solution import Solution, load_npz
 from .eof_solver import solve
 from .eof_study import main, mms_errors, refinement_study, relative_l2_difference
 
-__all__ = ["EOFParams", "Grid", "Solution", "solve", "load_npz", "make_grid", "FIELDS",
-           "refinement_study", "relative_l2_difference", "mms_errors", "_Layout", "_Problem"]
+__all__ = [
+    "EOFParams",
+    "Grid",
+    "Solution",
+    "solve",
+    "load_npz",
+    "make_grid",
+    "FIELDS",
+    "refinement_study",
+    "relative_l2_difference",
+    "mms_errors",
+    "_Layout",
+    "_Problem",
+]
 
 if __name__ == "__main__":
     sys.exit(main())

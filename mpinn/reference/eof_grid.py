@@ -60,8 +60,8 @@ class Grid:
     yf: np.ndarray  # (ny+1,) y-faces
     xc: np.ndarray = field(init=False)
     yc: np.ndarray = field(init=False)
-    dx: np.ndarray = field(init=False)   # (nx,)  cell widths
-    dy: np.ndarray = field(init=False)   # (ny,)
+    dx: np.ndarray = field(init=False)  # (nx,)  cell widths
+    dy: np.ndarray = field(init=False)  # (ny,)
     dxc: np.ndarray = field(init=False)  # (nx+1,) centre-to-centre distances (half at ends)
     dyc: np.ndarray = field(init=False)  # (ny+1,)
 
@@ -74,8 +74,15 @@ class Grid:
         self.dyc = np.diff(np.concatenate([[self.yf[0]], self.yc, [self.yf[-1]]]))
 
 
-def make_grid(nx: int, ny: int, L: float, stretch: float = 2.5,
-              xcluster: float = 0.0, centres=(), width: float = 0.2) -> Grid:
+def make_grid(
+    nx: int,
+    ny: int,
+    L: float,
+    stretch: float = 2.5,
+    xcluster: float = 0.0,
+    centres=(),
+    width: float = 0.2,
+) -> Grid:
     """Tensor grid.
 
     y-faces: y_j = tanh(stretch * eta_j) / tanh(stretch), eta uniform in [-1, 1]

@@ -40,8 +40,9 @@ class Solution:
         pts = np.stack([x.ravel(), y.ravel()], axis=-1)
         out = {}
         for k in FIELDS:
-            itp = RegularGridInterpolator((self.x, self.y), self.fields[k], method=method,
-                                          bounds_error=False, fill_value=None)
+            itp = RegularGridInterpolator(
+                (self.x, self.y), self.fields[k], method=method, bounds_error=False, fill_value=None
+            )
             out[k] = itp(pts).reshape(x.shape)
         return out
 
@@ -49,9 +50,16 @@ class Solution:
         """Save: arrays x (nx+2,), y (ny+2,), phi, cp, cm, u, v, Pi (nx+2, ny+2) on the node
         grid; xf, yf (cell faces); scalar parameters eps, zeta0, zetap, a, b, w, dV, L, Pe,
         nx, ny, stretch; solve_time."""
-        d = dict(x=self.x, y=self.y, xf=self.grid.xf, yf=self.grid.yf,
-                 nx=self.grid.nx, ny=self.grid.ny, stretch=self.grid.stretch,
-                 solve_time=self.solve_time)
+        d = dict(
+            x=self.x,
+            y=self.y,
+            xf=self.grid.xf,
+            yf=self.grid.yf,
+            nx=self.grid.nx,
+            ny=self.grid.ny,
+            stretch=self.grid.stretch,
+            solve_time=self.solve_time,
+        )
         d.update({k: self.fields[k] for k in FIELDS})
         d.update({k: float(v) for k, v in asdict(self.params).items()})
         np.savez_compressed(path, **d)
@@ -61,8 +69,15 @@ def load_npz(path) -> Solution:
     """Load a file written by :meth:`Solution.save_npz` (raw staggered arrays not kept)."""
     with np.load(path) as f:
         params = EOFParams(**{k: float(f[k]) for k in EOFParams.__dataclass_fields__})
-        grid = Grid(int(f["nx"]), int(f["ny"]), params.L, float(f["stretch"]),
-                    np.array(f["xf"]), np.array(f["yf"]))
+        grid = Grid(
+            int(f["nx"]),
+            int(f["ny"]),
+            params.L,
+            float(f["stretch"]),
+            np.array(f["xf"]),
+            np.array(f["yf"]),
+        )
         fields = {k: np.array(f[k]) for k in FIELDS}
-        return Solution(params, grid, np.array(f["x"]), np.array(f["y"]), fields, {}, [],
-                        float(f["solve_time"]))
+        return Solution(
+            params, grid, np.array(f["x"]), np.array(f["y"]), fields, {}, [], float(f["solve_time"])
+        )

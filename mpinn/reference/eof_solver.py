@@ -38,7 +38,9 @@ def _newton(prob: _Problem, z, tol, max_newton, max_step, verbose):
         step = float(np.max(np.abs(dz)))
         hist.append((float(np.max(np.abs(R))), step, alpha))
         if verbose:
-            print(f"  newton {it:2d}: |R|_inf={hist[-1][0]:.3e} |dz|_inf={step:.3e} alpha={alpha:.2f}")
+            print(
+                f"  newton {it:2d}: |R|_inf={hist[-1][0]:.3e} |dz|_inf={step:.3e} alpha={alpha:.2f}"
+            )
         if alpha == 1.0 and step <= tol * max(1.0, float(np.max(np.abs(z)))):
             return z, hist, True
     return z, hist, False
@@ -92,27 +94,41 @@ def _build_solution(prob: _Problem, z, hist, t) -> Solution:
 
 def _interp_initial(sol: Solution, grid: Grid, lay: _Layout):
     """Grid sequencing: interpolate a solution onto the staggered unknowns of ``grid``."""
+
     def at(xs, ys, k):
         X_, Y_ = np.meshgrid(xs, ys, indexing="ij")
         return sol.interpolate(X_, Y_)[k]
+
     xc, yc, xf, yf = grid.xc, grid.yc, grid.xf, grid.yf
-    return lay.join([at(xc, yc, "phi"), np.log(np.maximum(at(xc, yc, "cp"), 1e-300)),
-                     np.log(np.maximum(at(xc, yc, "cm"), 1e-300)), at(xc, yc, "Pi"),
-                     at(xf, yc, "u"), at(xc, yf, "v")])
+    return lay.join(
+        [
+            at(xc, yc, "phi"),
+            np.log(np.maximum(at(xc, yc, "cp"), 1e-300)),
+            np.log(np.maximum(at(xc, yc, "cm"), 1e-300)),
+            at(xc, yc, "Pi"),
+            at(xf, yc, "u"),
+            at(xc, yf, "v"),
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- driver
-def solve(params: EOFParams | None = None, nx: int = 160, ny: int = 96, *,
-          stretch: float = 2.5,
-          xcluster: float | None = None,
-          sources: Callable | None = None,
-          exact_bc: Callable | None = None,
-          tol: float = 1e-10,
-          max_newton: int = 30,
-          max_step: float = 2.0,
-          continuation: int | None = None,
-          initial: np.ndarray | Solution | None = None,
-          verbose: bool = False) -> Solution:
+def solve(
+    params: EOFParams | None = None,
+    nx: int = 160,
+    ny: int = 96,
+    *,
+    stretch: float = 2.5,
+    xcluster: float | None = None,
+    sources: Callable | None = None,
+    exact_bc: Callable | None = None,
+    tol: float = 1e-10,
+    max_newton: int = 30,
+    max_step: float = 2.0,
+    continuation: int | None = None,
+    initial: np.ndarray | Solution | None = None,
+    verbose: bool = False,
+) -> Solution:
     """Solve the steady coupled PNP--Stokes system with Newton's method.
 
     Parameters
@@ -139,9 +155,15 @@ def solve(params: EOFParams | None = None, nx: int = 160, ny: int = 96, *,
     params = EOFParams() if params is None else params
     if xcluster is None:
         xcluster = 0.0 if params.is_uniform or sources is not None else 3.0
-    grid = make_grid(nx, ny, params.L, stretch, xcluster,
-                     centres=() if params.is_uniform else (params.a, params.b),
-                     width=2.0 * params.w)
+    grid = make_grid(
+        nx,
+        ny,
+        params.L,
+        stretch,
+        xcluster,
+        centres=() if params.is_uniform else (params.a, params.b),
+        width=2.0 * params.w,
+    )
     t0 = time.perf_counter()
     prob = _Problem(params, grid, sources, exact_bc)
     if isinstance(initial, Solution):
@@ -152,7 +174,7 @@ def solve(params: EOFParams | None = None, nx: int = 160, ny: int = 96, *,
         z0 = prob.initial_guess()
     z, hist, ok = _newton(prob, z0, tol, max_newton, max_step, verbose)
     if not ok and sources is None and not params.is_uniform:
-        for nsteps in ([continuation] if continuation else [4, 8]):
+        for nsteps in [continuation] if continuation else [4, 8]:
             if verbose:
                 print(f"continuation in zetap with {nsteps} steps")
             zc = None
@@ -161,8 +183,9 @@ def solve(params: EOFParams | None = None, nx: int = 160, ny: int = 96, *,
                 ps = EOFParams(**asdict(params))
                 ps.zetap = params.zeta0 + (params.zetap - params.zeta0) * s / nsteps
                 pr = _Problem(ps, grid)
-                zc, h2, ok = _newton(pr, pr.initial_guess() if zc is None else zc,
-                                     tol, max_newton, max_step, verbose)
+                zc, h2, ok = _newton(
+                    pr, pr.initial_guess() if zc is None else zc, tol, max_newton, max_step, verbose
+                )
                 hist += h2
                 if not ok:
                     break

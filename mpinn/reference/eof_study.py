@@ -25,14 +25,13 @@ def relative_l2_difference(coarse: Solution, fine: Solution) -> dict[str, float]
     return out
 
 
-def refinement_study(params: EOFParams, grids, *, stretch=2.5, save=None, verbose=True,
-                     **kw):
+def refinement_study(params: EOFParams, grids, *, stretch=2.5, save=None, verbose=True, **kw):
     """Solve on a sequence of grids (each started from the previous one), print the
     relative L2 differences between successive grids, the observed order and the
     Richardson estimate of the finest grid's error, d_last / (2^p - 1)."""
     sols, rows = [], []
     prev = None
-    for (nx, ny) in grids:
+    for nx, ny in grids:
         s = solve(params, nx, ny, stretch=stretch, initial=prev, **kw)
         sols.append(s)
         row = {"grid": f"{nx}x{ny}", "time": s.solve_time, "newton": len(s.newton_history)}
@@ -42,16 +41,20 @@ def refinement_study(params: EOFParams, grids, *, stretch=2.5, save=None, verbos
         if verbose:
             d = row.get("diff")
             ds = " ".join(f"{k}={d[k]:.2e}" for k in FIELDS) if d else ""
-            print(f"{row['grid']:>9s} newton={row['newton']:2d} time={row['time']:7.1f}s  {ds}",
-                  flush=True)
+            print(
+                f"{row['grid']:>9s} newton={row['newton']:2d} time={row['time']:7.1f}s  {ds}",
+                flush=True,
+            )
         prev = s
     if len(rows) >= 3 and verbose:
         d1, d2 = rows[-2]["diff"], rows[-1]["diff"]
         print("observed order p and Richardson error estimate of the finest grid:")
         for k in FIELDS:
             pk = np.log2(d1[k] / d2[k]) if d2[k] > 0 else float("nan")
-            est = d2[k] / (2.0 ** pk - 1.0) if pk > 0 else float("nan")
-            print(f"  {k:3s} p={pk:5.2f}  est. rel. L2 error {est:.2e}  (with p=2: {d2[k] / 3:.2e})")
+            est = d2[k] / (2.0**pk - 1.0) if pk > 0 else float("nan")
+            print(
+                f"  {k:3s} p={pk:5.2f}  est. rel. L2 error {est:.2e}  (with p=2: {d2[k] / 3:.2e})"
+            )
     if save:
         sols[-1].save_npz(save)
     return sols, rows
@@ -59,6 +62,7 @@ def refinement_study(params: EOFParams, grids, *, stretch=2.5, save=None, verbos
 
 def _mms_study(ns, stretch=1.0):
     from .mms import MMS_DEFAULTS, manufactured
+
     p = EOFParams(**MMS_DEFAULTS)
     ex, S = manufactured(p)
     prev = None
@@ -67,8 +71,11 @@ def _mms_study(ns, stretch=1.0):
     for n in ns:
         s = solve(p, n, n, stretch=stretch, sources=S, exact_bc=ex)
         err = mms_errors(s, ex)
-        print(f"  {n:3d}x{n:<3d}" + " ".join(f"{err[k]:9.3e}" for k in FIELDS)
-              + f"   ({s.solve_time:.1f}s)")
+        print(
+            f"  {n:3d}x{n:<3d}"
+            + " ".join(f"{err[k]:9.3e}" for k in FIELDS)
+            + f"   ({s.solve_time:.1f}s)"
+        )
         if prev is not None:
             print("   order " + " ".join(f"{np.log2(prev[k] / err[k]):9.2f}" for k in FIELDS))
         prev = err
@@ -80,12 +87,17 @@ def mms_errors(sol: Solution, exact) -> dict[str, float]:
     X, Y = np.meshgrid(g.xc, g.yc, indexing="ij")
     w = np.outer(g.dx, g.dy)
     e = exact(X, Y)
-    return {k: float(np.sqrt((w * (sol.fields[k][1:-1, 1:-1] - e[k]) ** 2).sum()
-                             / (w * e[k] ** 2).sum())) for k in FIELDS}
+    return {
+        k: float(
+            np.sqrt((w * (sol.fields[k][1:-1, 1:-1] - e[k]) ** 2).sum() / (w * e[k] ** 2).sum())
+        )
+        for k in FIELDS
+    }
 
 
 def main(argv=None):
     import argparse
+
     ap = argparse.ArgumentParser(prog="python -m mpinn.reference.eof_fv")
     sub = ap.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("mms", help="convergence study on the manufactured variant C")
@@ -105,6 +117,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.cmd == "channel":
         from .gouy_chapman import channel_exact
+
         p = EOFParams.uniform(eps=args.eps)
         print(f"variant A, {p}, nx={args.nx}, stretch={args.stretch}; max |error| on the node grid")
         print("   ny " + " ".join(f"{k:>9s}" for k in FIELDS))

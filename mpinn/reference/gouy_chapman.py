@@ -13,6 +13,7 @@ two-point boundary value problem is solved with :func:`scipy.integrate.solve_bvp
 uniform zeta): phi = psi0(y) + dV (1 - x/L), c+- = exp(-+psi0), u = E (psi0 - zeta),
 v = 0, Pi = 0 with E = dV/L.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -93,8 +94,9 @@ def psi0(y, eps: float, zeta: float, *, method: str = "auto", tol: float = 1e-10
     raise ValueError(f"unknown method {method!r}")
 
 
-def channel_exact(x, y, *, eps: float = 0.02, zeta: float = -2.0, dV: float = 8.0,
-                  L: float = 4.0) -> dict[str, np.ndarray]:
+def channel_exact(
+    x, y, *, eps: float = 0.02, zeta: float = -2.0, dV: float = 8.0, L: float = 4.0
+) -> dict[str, np.ndarray]:
     """Variant A (straight channel, uniform zeta): exact fields at points (x, y).
 
     Returns a dict with keys phi, cp, cm, u, v, Pi (arrays of the broadcast shape).

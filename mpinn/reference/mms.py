@@ -28,6 +28,7 @@ Sources (equation written as Op(fields) = S)::
 
 Everything is parametrised by eps, Pe, dV, L (from :class:`EOFParams`).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -47,8 +48,11 @@ EPS, PE, DV, LL = sp.symbols("eps Pe dV L", positive=True)
 def symbolic_fields():
     """Dict of sympy expressions in x, y, eps, Pe, dV, L for phi, cp, cm, u, v, Pi."""
     s = sp.pi * X / LL
-    phi = DV * (sp.Rational(1, 2) - X / LL) + Y**2 / 2 \
+    phi = (
+        DV * (sp.Rational(1, 2) - X / LL)
+        + Y**2 / 2
         + sp.Rational(3, 10) * sp.cos(s) * sp.sin(sp.pi * Y / 2)
+    )
     hp = 1 + sp.Rational(1, 5) * sp.sin(s) * sp.cos(sp.pi * Y)
     hm = 1 - sp.Rational(1, 5) * sp.sin(s) * sp.cos(sp.pi * Y)
     cp = sp.exp(-phi) * hp
@@ -72,11 +76,15 @@ def symbolic_sources():
 
     k = 1 / (2 * EPS**2)
     S = {
-        "phi": -EPS**2 * lap(phi) - (cp - cm) / 2,
-        "cp": div(PE * u * cp - sp.diff(cp, X) - cp * sp.diff(phi, X),
-                  PE * v * cp - sp.diff(cp, Y) - cp * sp.diff(phi, Y)),
-        "cm": div(PE * u * cm - sp.diff(cm, X) + cm * sp.diff(phi, X),
-                  PE * v * cm - sp.diff(cm, Y) + cm * sp.diff(phi, Y)),
+        "phi": -(EPS**2) * lap(phi) - (cp - cm) / 2,
+        "cp": div(
+            PE * u * cp - sp.diff(cp, X) - cp * sp.diff(phi, X),
+            PE * v * cp - sp.diff(cp, Y) - cp * sp.diff(phi, Y),
+        ),
+        "cm": div(
+            PE * u * cm - sp.diff(cm, X) + cm * sp.diff(phi, X),
+            PE * v * cm - sp.diff(cm, Y) + cm * sp.diff(phi, Y),
+        ),
         "u": sp.diff(Pi, X) - lap(u) + k * (sp.diff(cp + cm, X) + (cp - cm) * sp.diff(phi, X)),
         "v": sp.diff(Pi, Y) - lap(v) + k * (sp.diff(cp + cm, Y) + (cp - cm) * sp.diff(phi, Y)),
         "cont": sp.simplify(div(u, v)),

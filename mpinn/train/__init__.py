@@ -8,6 +8,23 @@ from .loop import train
 from .setup import DTYPES, Group, Setup, build, losses_at, points_for, resolve_faces, resolve_planes
 from .state import TrainState, phase_plan
 
-__all__ = ["current_l2", "eval_points", "grid_fields", "l2_kinds", "predict", "relative_l2",
-           "truth", "train", "DTYPES", "Group", "Setup", "build", "losses_at", "points_for",
-           "resolve_faces", "resolve_planes", "TrainState", "phase_plan"]
+__all__ = [
+    "current_l2",
+    "eval_points",
+    "grid_fields",
+    "l2_kinds",
+    "predict",
+    "relative_l2",
+    "truth",
+    "train",
+    "DTYPES",
+    "Group",
+    "Setup",
+    "build",
+    "losses_at",
+    "points_for",
+    "resolve_faces",
+    "resolve_planes",
+    "TrainState",
+    "phase_plan",
+]

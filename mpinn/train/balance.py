@@ -21,7 +21,14 @@ from typing import Any
 
 import torch
 
-__all__ = ["BALANCERS", "GRAD_NORM_FLOOR", "Balancer", "GradNormBalancer", "NoBalancer", "make_balancer"]
+__all__ = [
+    "BALANCERS",
+    "GRAD_NORM_FLOOR",
+    "Balancer",
+    "GradNormBalancer",
+    "NoBalancer",
+    "make_balancer",
+]
 
 #: Gradient norms at or below this (or non-finite) carry no information about a
 #: term's scale; see :meth:`GradNormBalancer.maybe_update`.
@@ -49,16 +56,20 @@ class Balancer:
         # A silently missing or extra term would train on the wrong objective.
         if set(losses) != set(self.term_names):
             raise ValueError(
-                f"loss terms {sorted(losses)} do not match the balancer's terms {sorted(self.term_names)}"
+                f"loss terms {sorted(losses)} do not match the balancer's terms "
+                f"{sorted(self.term_names)}"
             )
 
-    def maybe_update(self, step: int, losses: Mapping[str, torch.Tensor], params: Iterable[torch.Tensor]) -> bool:
+    def maybe_update(
+        self, step: int, losses: Mapping[str, torch.Tensor], params: Iterable[torch.Tensor]
+    ) -> bool:
         """Never refreshes; returns False."""
         self._check_terms(losses)
         return False
 
     def combine(self, losses: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """``sum_i weight_i * loss_i`` (weights are constants, so gradients flow only through the losses)."""
+        """``sum_i weight_i * loss_i`` (weights are constants: gradients flow only through the
+        losses)."""
         self._check_terms(losses)
         terms = [self._weights[n] * losses[n] for n in self.term_names]
         return sum(terms[1:], terms[0])
@@ -70,7 +81,9 @@ class Balancer:
         """Restore the weights of :meth:`state_dict` (the terms must be the same)."""
         names = state["term_names"]
         if sorted(names) != sorted(self.term_names):
-            raise ValueError(f"checkpoint balancer terms {sorted(names)} != {sorted(self.term_names)}")
+            raise ValueError(
+                f"checkpoint balancer terms {sorted(names)} != {sorted(self.term_names)}"
+            )
         self._weights = {n: float(state["weights"][n]) for n in self.term_names}
 
 
@@ -111,8 +124,11 @@ class GradNormBalancer(Balancer):
         # Informative updates seen per term; 0 means "next update sets the weight directly".
         self._updates: dict[str, int] = {n: 0 for n in self.term_names}
 
-    def grad_norms(self, losses: Mapping[str, torch.Tensor], params: Sequence[torch.Tensor]) -> dict[str, float]:
-        """``||grad_theta L_i||`` per term; unused parameters and constant terms count as zero gradient."""
+    def grad_norms(
+        self, losses: Mapping[str, torch.Tensor], params: Sequence[torch.Tensor]
+    ) -> dict[str, float]:
+        """``||grad_theta L_i||`` per term; unused parameters and constant terms count as zero
+        gradient."""
         norms = {}
         for name in self.term_names:
             if not losses[name].requires_grad:  # e.g. a constant term: autograd.grad would raise
@@ -120,11 +136,17 @@ class GradNormBalancer(Balancer):
                 continue
             grads = torch.autograd.grad(losses[name], params, retain_graph=True, allow_unused=True)
             # float64 so that squaring huge/tiny gradients neither overflows nor underflows.
-            parts = [torch.linalg.vector_norm(g.detach(), dtype=torch.float64) for g in grads if g is not None]
+            parts = [
+                torch.linalg.vector_norm(g.detach(), dtype=torch.float64)
+                for g in grads
+                if g is not None
+            ]
             norms[name] = float(torch.linalg.vector_norm(torch.stack(parts))) if parts else 0.0
         return norms
 
-    def maybe_update(self, step: int, losses: Mapping[str, torch.Tensor], params: Iterable[torch.Tensor]) -> bool:
+    def maybe_update(
+        self, step: int, losses: Mapping[str, torch.Tensor], params: Iterable[torch.Tensor]
+    ) -> bool:
         """Refresh the weights if ``step % every == 0``; returns True if it did.
 
         Call it before ``combine(losses).backward()``: the graph is retained.
@@ -167,8 +189,13 @@ BALANCERS: dict[str, type[Balancer]] = {
 }
 
 
-def make_balancer(name: str, term_names: Sequence[str], *, alpha: float = 0.9, every: int = 100) -> Balancer:
-    """Build registered balancer ``name``; unknown names are a ``ValueError`` listing the known ones."""
+def make_balancer(
+    name: str, term_names: Sequence[str], *, alpha: float = 0.9, every: int = 100
+) -> Balancer:
+    """Build registered balancer ``name``; an unknown name is a ``ValueError`` listing the
+    known ones."""
     if name not in BALANCERS:
-        raise ValueError(f"unknown balancer {name!r}; known balancers: {', '.join(sorted(BALANCERS))}")
+        raise ValueError(
+            f"unknown balancer {name!r}; known balancers: {', '.join(sorted(BALANCERS))}"
+        )
     return BALANCERS[name](term_names, alpha=alpha, every=every)

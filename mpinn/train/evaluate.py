@@ -24,7 +24,7 @@ def predict(setup: Setup, points: torch.Tensor, chunk: int = 20000) -> dict:
     outs = []
     with torch.no_grad():
         for i in range(0, points.shape[0], chunk):
-            outs.append({k: v.detach() for k, v in setup.nets(points[i:i + chunk]).items()})
+            outs.append({k: v.detach() for k, v in setup.nets(points[i : i + chunk]).items()})
     return {f: torch.cat([o[f] for o in outs]) for f in setup.problem.fields}
 
 
@@ -59,8 +59,14 @@ def relative_l2(pred: dict, ref: dict) -> dict:
 
 
 def l2_kinds(ref: dict) -> dict:
-    return {f: ("absolute_rms" if float(torch.linalg.vector_norm(r.to(torch.float64)))
-                <= 1e-12 * math.sqrt(r.numel()) else "relative") for f, r in ref.items()}
+    return {
+        f: (
+            "absolute_rms"
+            if float(torch.linalg.vector_norm(r.to(torch.float64))) <= 1e-12 * math.sqrt(r.numel())
+            else "relative"
+        )
+        for f, r in ref.items()
+    }
 
 
 def current_l2(setup: Setup, points) -> dict:

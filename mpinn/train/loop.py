@@ -24,8 +24,9 @@ from .setup import Setup, losses_at
 from .state import TrainState
 
 
-def train(setup: Setup, state: TrainState | None = None, progress=None,
-          checkpoint=None) -> TrainState:
+def train(
+    setup: Setup, state: TrainState | None = None, progress=None, checkpoint=None
+) -> TrainState:
     """Run the optimizer phases from ``state`` (a new state by default) to the end, the
     time limit or a non-finite loss; returns the state. ``state`` is updated as training
     goes, so a caller interrupted by Ctrl-C keeps the history so far."""
@@ -53,8 +54,10 @@ def train(setup: Setup, state: TrainState | None = None, progress=None,
                 total.backward()
             if not torch.isfinite(total.detach()).item():  # one sync: any bad term shows here
                 setup.nets.load_state_dict(state.last_good)
-                state.stopped = (f"loss became non-finite at step {step}; restored the "
-                                 f"networks of step {state.last_good_step}")
+                state.stopped = (
+                    f"loss became non-finite at step {step}; restored the "
+                    f"networks of step {state.last_good_step}"
+                )
                 break
             if not needs_closure(optimizer):
                 optimizer.step()
@@ -64,11 +67,15 @@ def train(setup: Setup, state: TrainState | None = None, progress=None,
             state.wall_time_s = before + time.perf_counter() - clock
             _record(setup, state, losses, total, eval_pts)
             if progress is not None:
-                progress.update(step, {"loss": float(total.detach()),
-                                       "losses": {k: v.detach() for k, v in losses.items()},
-                                       "l2": state.l2})
-            if checkpoint is not None and cfg.checkpoint_every and \
-                    step % cfg.checkpoint_every == 0:
+                progress.update(
+                    step,
+                    {
+                        "loss": float(total.detach()),
+                        "losses": {k: v.detach() for k, v in losses.items()},
+                        "l2": state.l2,
+                    },
+                )
+            if checkpoint is not None and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
                 checkpoint(state)
             if cfg.time_limit_s and time.perf_counter() - clock > cfg.time_limit_s:
                 state.time_limited = True
@@ -79,9 +86,14 @@ def train(setup: Setup, state: TrainState | None = None, progress=None,
     step = state.step
     if state.time_limited and (not state.history or state.history[-1]["step"] != step):
         state.l2 = current_l2(setup, eval_pts)  # the final row of a run cut short by its budget
-        state.history.append({"step": step, "time_s": before + time.perf_counter() - clock,
-                              "loss": float(total.detach()),
-                              **{f"l2[{k}]": v for k, v in state.l2.items()}})
+        state.history.append(
+            {
+                "step": step,
+                "time_s": before + time.perf_counter() - clock,
+                "loss": float(total.detach()),
+                **{f"l2[{k}]": v for k, v in state.l2.items()},
+            }
+        )
     state.wall_time_s = before + time.perf_counter() - clock
     if steps_here == 0 or state.stopped:  # no step taken, or networks restored: evaluate anew
         losses = losses_at(setup, max(step - 1, 0))
@@ -93,6 +105,7 @@ def train(setup: Setup, state: TrainState | None = None, progress=None,
 def _closure_step(setup: Setup, optimizer, balancer: Balancer, fixed_step: int):
     """One L-BFGS step on the fixed batch of ``fixed_step`` (line searches need a fixed
     objective); returns the losses and their weighted total after it."""
+
     def closure():
         optimizer.zero_grad()
         loss_ = balancer.combine(losses_at(setup, fixed_step))
@@ -115,8 +128,13 @@ def _record(setup: Setup, state: TrainState, losses: dict, total, eval_pts) -> N
         return
     state.last_good = copy.deepcopy(setup.nets.state_dict())
     state.last_good_step = step
-    row = {"step": step, "time_s": state.wall_time_s, "optimizer": state.phase_name,
-           "lr": state.optimizer.param_groups[0]["lr"], "loss": float(total.detach())}
+    row = {
+        "step": step,
+        "time_s": state.wall_time_s,
+        "optimizer": state.phase_name,
+        "lr": state.optimizer.param_groups[0]["lr"],
+        "loss": float(total.detach()),
+    }
     row.update({f"loss[{k}]": float(v.detach()) for k, v in losses.items()})
     row.update({f"weight[{k}]": w for k, w in state.balancer.weights.items()})
     if fresh_l2:

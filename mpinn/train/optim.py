@@ -100,7 +100,9 @@ def _lbfgs(
 ) -> torch.optim.Optimizer:
     # torch only checks line_search_fn inside step(); fail at construction instead.
     if line_search_fn not in ("strong_wolfe", None):
-        raise ValueError(f"lbfgs line_search_fn must be 'strong_wolfe' or None, got {line_search_fn!r}")
+        raise ValueError(
+            f"lbfgs line_search_fn must be 'strong_wolfe' or None, got {line_search_fn!r}"
+        )
     return torch.optim.LBFGS(
         params,
         lr=lr,
@@ -138,7 +140,9 @@ def optimizer_options(name: str) -> dict[str, Any]:
     }
 
 
-def make_optimizer(name: str, params: Params, *, lr: float, **options: Any) -> torch.optim.Optimizer:
+def make_optimizer(
+    name: str, params: Params, *, lr: float, **options: Any
+) -> torch.optim.Optimizer:
     """Build registered optimizer ``name`` over ``params``.
 
     Raises ``ValueError`` for an unknown name (listing the known ones) and for

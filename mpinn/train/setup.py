@@ -106,9 +106,16 @@ def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
     if unknown:
         raise ConfigError(f"outputs: '{unknown[0]}' is not a field of {problem.name}")
     try:
-        nets = FieldNets(problem, domain, values, cfg.net,
-                         per_field={f: net_for(cfg, f) for f in problem.fields}, seed=cfg.seed,
-                         normalize_inputs=cfg.normalize_inputs, outputs=outputs)
+        nets = FieldNets(
+            problem,
+            domain,
+            values,
+            cfg.net,
+            per_field={f: net_for(cfg, f) for f in problem.fields},
+            seed=cfg.seed,
+            normalize_inputs=cfg.normalize_inputs,
+            outputs=outputs,
+        )
     except ValueError as exc:
         raise ConfigError(f"net: {exc}") from None
     if cfg.init:
@@ -128,13 +135,22 @@ def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
             targets += resolve_planes(problem, item.get("at", {}), values, domain)
             clusters.append(Cluster(targets, float(item["fraction"]), width))
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError("sampling.cluster entries are {faces: [...] and/or at: {x: [...]}, "
-                              f"fraction: F, width: W[, scale_param: NAME]}}: {exc}") from None
+            raise ConfigError(
+                "sampling.cluster entries are {faces: [...] and/or at: {x: [...]}, "
+                f"fraction: F, width: W[, scale_param: NAME]}}: {exc}"
+            ) from None
     s = cfg.sampling
-    sampler = Sampler(domain, n_interior=s.interior, n_boundary=s.boundary,
-                      n_initial=s.initial if domain.time else 0, method=s.method,
-                      clusters=tuple(clusters), resample_every=s.resample_every,
-                      seed=cfg.seed, dtype=dtype)
+    sampler = Sampler(
+        domain,
+        n_interior=s.interior,
+        n_boundary=s.boundary,
+        n_initial=s.initial if domain.time else 0,
+        method=s.method,
+        clusters=tuple(clusters),
+        resample_every=s.resample_every,
+        seed=cfg.seed,
+        dtype=dtype,
+    )
     groups = [Group("interior", [t.name for t in problem.equations])]
     per_term = dict(s.per_term)
     by_key: dict = {}
@@ -142,13 +158,19 @@ def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
         statement = t.name.split(".")[0]
         n = per_term.pop(t.name, None) or per_term.get(statement)
         by_key.setdefault((t.kind, t.region, n), []).append(t.name)
-    per_term = {k: v for k, v in per_term.items() if k not in
-                {t.name.split(".")[0] for t in problem.conditions}}
+    per_term = {
+        k: v
+        for k, v in per_term.items()
+        if k not in {t.name.split(".")[0] for t in problem.conditions}
+    }
     if per_term:
-        raise ConfigError(f"sampling.per_term: '{next(iter(per_term))}' is not a condition of "
-                          f"{problem.name}")
-    groups += [Group("faces" if kind == "bc" else "initial", names, region, n)
-               for (kind, region, n), names in by_key.items()]
+        raise ConfigError(
+            f"sampling.per_term: '{next(iter(per_term))}' is not a condition of {problem.name}"
+        )
+    groups += [
+        Group("faces" if kind == "bc" else "initial", names, region, n)
+        for (kind, region, n), names in by_key.items()
+    ]
     return Setup(problem, cfg, domain, program, nets, sampler, groups, device, dtype, reference)
 
 
@@ -169,5 +191,5 @@ def losses_at(setup: Setup, step: int) -> dict:
         points = points.to(setup.device)
         normals = normals.to(setup.device) if normals is not None else None
         res = setup.program.evaluate(setup.nets, points, group.terms, setup.values, normals)
-        out.update({name: (r ** 2).mean() for name, r in res.items()})
+        out.update({name: (r**2).mean() for name, r in res.items()})
     return out

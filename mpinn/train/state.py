@@ -63,12 +63,16 @@ class TrainState:
         """The state before the first step of a run built as ``setup``."""
         cfg = setup.cfg
         try:
-            balancer = make_balancer(cfg.balance.name, setup.term_names,
-                                     alpha=cfg.balance.alpha, every=cfg.balance.every)
+            balancer = make_balancer(
+                cfg.balance.name, setup.term_names, alpha=cfg.balance.alpha, every=cfg.balance.every
+            )
         except ValueError as exc:
             raise ConfigError(f"balance: {exc}") from None
-        state = cls(plan=phase_plan(cfg.optimizer.name, cfg.steps, cfg.optimizer.lbfgs_steps),
-                    balancer=balancer, last_good=copy.deepcopy(setup.nets.state_dict()))
+        state = cls(
+            plan=phase_plan(cfg.optimizer.name, cfg.steps, cfg.optimizer.lbfgs_steps),
+            balancer=balancer,
+            last_good=copy.deepcopy(setup.nets.state_dict()),
+        )
         state.skip_empty_phases()
         return state
 
@@ -97,17 +101,23 @@ class TrainState:
         cfg, name = setup.cfg, self.phase_name
         try:
             options = dict(cfg.optimizer.options) if name != "lbfgs" else {}
-            self.optimizer = make_optimizer(name, list(setup.nets.parameters()),
-                                            lr=cfg.optimizer.lr if name != "lbfgs" else 1.0,
-                                            **options)
+            self.optimizer = make_optimizer(
+                name,
+                list(setup.nets.parameters()),
+                lr=cfg.optimizer.lr if name != "lbfgs" else 1.0,
+                **options,
+            )
         except ValueError as exc:
             raise ConfigError(f"optimizer: {exc}") from None
         self.schedule = None
         if not needs_closure(self.optimizer):
             try:
                 self.schedule = make_lr_schedule(
-                    self.optimizer, warmup_steps=cfg.optimizer.warmup_steps,
-                    decay_rate=cfg.optimizer.decay_rate, decay_steps=cfg.optimizer.decay_steps)
+                    self.optimizer,
+                    warmup_steps=cfg.optimizer.warmup_steps,
+                    decay_rate=cfg.optimizer.decay_rate,
+                    decay_steps=cfg.optimizer.decay_steps,
+                )
             except ValueError as exc:
                 raise ConfigError(f"optimizer: {exc}") from None
         self.phase_start = self.step
@@ -125,15 +135,19 @@ class TrainState:
             "nets": {k: v.detach().clone() for k, v in setup.nets.state_dict().items()},
             "params": {k: float(v) for k, v in setup.nets.params.items()},
             "plan": [[n, int(s)] for n, s in self.plan],
-            "phase": self.phase, "phase_start": self.phase_start, "step": self.step,
+            "phase": self.phase,
+            "phase_start": self.phase_start,
+            "step": self.step,
             "optimizer": self.optimizer.state_dict() if self.optimizer is not None else None,
             "schedule": self.schedule.state_dict() if self.schedule is not None else None,
             "balancer": self.balancer.state_dict(),
             "history": copy.deepcopy(self.history),
             "last_good": {k: v.detach().clone() for k, v in self.last_good.items()},
             "last_good_step": self.last_good_step,
-            "l2": dict(self.l2), "wall_time_s": float(self.wall_time_s),
-            "stopped": self.stopped, "time_limited": self.time_limited,
+            "l2": dict(self.l2),
+            "wall_time_s": float(self.wall_time_s),
+            "stopped": self.stopped,
+            "time_limited": self.time_limited,
             "torch_rng": torch.get_rng_state(),
         }
 
@@ -142,8 +156,9 @@ class TrainState:
         if state.get("format") != FORMAT:
             raise ValueError(f"not a training state ({state.get('format')!r})")
         if [list(p) for p in state["plan"]] != [[n, s] for n, s in self.plan]:
-            raise ValueError(f"the saved optimizer phases {state['plan']} differ from this "
-                             f"run's {self.plan}")
+            raise ValueError(
+                f"the saved optimizer phases {state['plan']} differ from this run's {self.plan}"
+            )
         setup.nets.load_state_dict(state["nets"])
         self.balancer.load_state_dict(state["balancer"])
         self.phase, self.step = int(state["phase"]), int(state["step"])

@@ -17,23 +17,40 @@ def plot(report, path) -> Path:
     S = report.S
     if report.sweep_name:
         xs = [r["params"][report.sweep_name] for r in report.results]
-        ax.loglog(xs, [r["lambda_max_K"] for r in report.results], "o-",
-                  label=r"$\lambda_{\max}(K)$, $K = JJ^T$")
-        ax.loglog(xs, [r["lambda_max_KP"] for r in report.results], "s-",
-                  label=r"$\lambda_{\max}(K_P)$, $K_P=\sum_s P_s$")
+        ax.loglog(
+            xs,
+            [r["lambda_max_K"] for r in report.results],
+            "o-",
+            label=r"$\lambda_{\max}(K)$, $K = JJ^T$",
+        )
+        ax.loglog(
+            xs,
+            [r["lambda_max_KP"] for r in report.results],
+            "s-",
+            label=r"$\lambda_{\max}(K_P)$, $K_P=\sum_s P_s$",
+        )
         ax.axhline(S, color="k", ls=":", lw=1, label=f"S = {S}")
         slope, intercept, used = report.fit
         if slope is not None:
             grid = np.geomspace(min(used), max(used), 20)
-            ax.loglog(grid, np.exp(intercept) * grid ** slope, "--", color="C3",
-                      label=f"fit: slope {slope:.2f}")
+            ax.loglog(
+                grid,
+                np.exp(intercept) * grid**slope,
+                "--",
+                color="C3",
+                label=f"fit: slope {slope:.2f}",
+            )
         ax.set_xlabel(report.sweep_name)
         ax.set_ylabel("largest eigenvalue")
     else:  # one parameter set: the two spectra
         r = report.results[0]
         ax.set_title("eigenvalues, descending")
-        ax.text(0.02, 0.02, f"λmax(K) = {r['lambda_max_K']:.3e}, "
-                f"λmax(K_P) = {r['lambda_max_KP']:.8f}", transform=ax.transAxes)
+        ax.text(
+            0.02,
+            0.02,
+            f"λmax(K) = {r['lambda_max_K']:.3e}, λmax(K_P) = {r['lambda_max_KP']:.8f}",
+            transform=ax.transAxes,
+        )
         ax.axhline(S, color="k", ls=":", lw=1, label=f"S = {S}")
         ax.set_yscale("log")
         ax.set_xlabel("index")

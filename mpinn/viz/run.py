@@ -22,8 +22,7 @@ def read_history(path: Path) -> list:
 
 def _series(steps: list, history: list, column: str) -> tuple:
     """(steps, values) of the rows where ``column`` has a value (L2 is not on every row)."""
-    pts = [(s, float(r[column])) for s, r in zip(steps, history)
-           if r.get(column) not in ("", None)]
+    pts = [(s, float(r[column])) for s, r in zip(steps, history) if r.get(column) not in ("", None)]
     return tuple(zip(*pts)) if pts else ((), ())
 
 
@@ -71,8 +70,7 @@ def plot_fields(fields: dict, out: Path, space_names: list) -> list:
         ref = fields.get(f"exact_{f}")
         ref = _slice(ref, dim) if ref is not None else None
         if dim == 1:
-            fig, axs = new_figure(1, 2 if ref is not None else 1, figsize=(10, 3.5),
-                                    squeeze=False)
+            fig, axs = new_figure(1, 2 if ref is not None else 1, figsize=(10, 3.5), squeeze=False)
             x = axes_vals[0]
             axs[0, 0].plot(x, pred, label="PINN")
             if ref is not None:
@@ -85,11 +83,11 @@ def plot_fields(fields: dict, out: Path, space_names: list) -> list:
             panels = [("PINN", pred)]
             if ref is not None:
                 panels += [("exact/reference", ref), ("error", pred - ref)]
-            fig, axs = new_figure(1, len(panels), figsize=(4.2 * len(panels), 3.4),
-                                    squeeze=False)
+            fig, axs = new_figure(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
             for ax, (title, data) in zip(axs[0], panels):
-                im = ax.pcolormesh(x, y, data.T, shading="auto",
-                                   cmap="RdBu_r" if title == "error" else "viridis")
+                im = ax.pcolormesh(
+                    x, y, data.T, shading="auto", cmap="RdBu_r" if title == "error" else "viridis"
+                )
                 fig.colorbar(im, ax=ax)
                 ax.set_title(f"{f}: {title}"), ax.set_xlabel(space_names[0])
                 ax.set_ylabel(space_names[1]), ax.set_aspect("auto")

@@ -36,8 +36,14 @@ def plot_l2(rows: list, params: list, out_dir, title: str = "") -> list:
             label = key[0] + "".join(f", {q}={fmt_value(v)}" for q, v in zip(others, key[1:]))
             (ln,) = ax.plot(xs, med, "o-", label=label)
             if nseeds > 1:
-                ax.fill_between(xs, [min(pts[x]) for x in xs], [max(pts[x]) for x in xs],
-                                color=ln.get_color(), alpha=0.2, lw=0)
+                ax.fill_between(
+                    xs,
+                    [min(pts[x]) for x in xs],
+                    [max(pts[x]) for x in xs],
+                    color=ln.get_color(),
+                    alpha=0.2,
+                    lw=0,
+                )
         if all(r[p] > 0 for r in rows):
             ax.set_xscale("log")
         if all(r["l2_mean"] > 0 for r in rows):

@@ -22,16 +22,30 @@ from .check import NtkReport, float64_nets, ntk_check
 from .jacobian import jacobian_blocks
 from .points import PointSet, point_sets
 from .spectra import (
-                      BOUND_RTOL,
-                      EPS64,
-                      EQUALITY_ATOL,
-                      fit_exponent,
-                      kernel_spectra,
-                      range_basis,
-                      summarize,
+    BOUND_RTOL,
+    EPS64,
+    EQUALITY_ATOL,
+    fit_exponent,
+    kernel_spectra,
+    range_basis,
+    summarize,
 )
 from .table import notes, render
 
-__all__ = ["NtkReport", "float64_nets", "ntk_check", "jacobian_blocks", "PointSet",
-           "point_sets", "BOUND_RTOL", "EPS64", "EQUALITY_ATOL", "fit_exponent",
-           "kernel_spectra", "range_basis", "summarize", "notes", "render"]
+__all__ = [
+    "NtkReport",
+    "float64_nets",
+    "ntk_check",
+    "jacobian_blocks",
+    "PointSet",
+    "point_sets",
+    "BOUND_RTOL",
+    "EPS64",
+    "EQUALITY_ATOL",
+    "fit_exponent",
+    "kernel_spectra",
+    "range_basis",
+    "summarize",
+    "notes",
+    "render",
+]

@@ -24,14 +24,21 @@ class NtkReport:
 
     def to_json(self) -> dict:
         slope, intercept, used = self.fit
-        return {"problem": self.problem, "S": self.S, "sweep": self.sweep_name,
-                "fit_exponent": slope, "fit_intercept": intercept, "fit_values": used,
-                "fit_rule": "least squares of log lambda_max(K) vs log param, values >= "
-                            "sqrt(min*max) of the sweep",
-                "rank_rule": "rank = #{sigma > max(rows, params) * eps64 * sigma_max}",
-                "bound_rule": f"lambda_max(K_P) <= S * (1 + {BOUND_RTOL:g})",
-                "equality_rule": f"|lambda_max(K_P) - S| < {EQUALITY_ATOL:g}",
-                **self.info, "results": self.results}
+        return {
+            "problem": self.problem,
+            "S": self.S,
+            "sweep": self.sweep_name,
+            "fit_exponent": slope,
+            "fit_intercept": intercept,
+            "fit_values": used,
+            "fit_rule": "least squares of log lambda_max(K) vs log param, values >= "
+            "sqrt(min*max) of the sweep",
+            "rank_rule": "rank = #{sigma > max(rows, params) * eps64 * sigma_max}",
+            "bound_rule": f"lambda_max(K_P) <= S * (1 + {BOUND_RTOL:g})",
+            "equality_rule": f"|lambda_max(K_P) - S| < {EQUALITY_ATOL:g}",
+            **self.info,
+            "results": self.results,
+        }
 
 
 def float64_nets(nets):
@@ -42,9 +49,15 @@ def float64_nets(nets):
     return out
 
 
-def ntk_check(setup, sweep: tuple | None = None, include_conditions: bool = False,
-              chunk: int = 128, method: str = "func", basis: str = "auto",
-              progress=None) -> NtkReport:
+def ntk_check(
+    setup,
+    sweep: tuple | None = None,
+    include_conditions: bool = False,
+    chunk: int = 128,
+    method: str = "func",
+    basis: str = "auto",
+    progress=None,
+) -> NtkReport:
     """Run the check on a built Setup (its networks, its sampler at step 0).
 
     ``sweep``: (name, [values]) — the same networks and points, residual parameters
@@ -53,8 +66,10 @@ def ntk_check(setup, sweep: tuple | None = None, include_conditions: bool = Fals
     """
     nets = float64_nets(setup.nets)
     sets = point_sets(setup, include_conditions)
-    rows_by_set = [{"kind": s.kind, "terms": s.terms, "points": int(s.points.shape[0]),
-                    "rows": s.rows} for s in sets]
+    rows_by_set = [
+        {"kind": s.kind, "terms": s.terms, "points": int(s.points.shape[0]), "rows": s.rows}
+        for s in sets
+    ]
     base = dict(setup.values)
     if sweep is None:
         cases = [base]
@@ -80,7 +95,12 @@ def ntk_check(setup, sweep: tuple | None = None, include_conditions: bool = Fals
     fit = (None, None, [])
     if sweep is not None and len(sweep[1]) >= 2:
         fit = fit_exponent(sweep[1], [r["lambda_max_K"] for r in results])
-    info = {"include_conditions": include_conditions, "jacobian": method, "basis": basis,
-            "time_total_s": time.perf_counter() - t0}
-    return NtkReport(setup.problem.name, len(nets.fields), sweep[0] if sweep else None,
-                     results, fit, info)
+    info = {
+        "include_conditions": include_conditions,
+        "jacobian": method,
+        "basis": basis,
+        "time_total_s": time.perf_counter() - t0,
+    }
+    return NtkReport(
+        setup.problem.name, len(nets.fields), sweep[0] if sweep else None, results, fit, info
+    )

@@ -95,8 +95,9 @@ def _theta(nets) -> dict:
     return {k: v.detach() for k, v in nets.named_parameters()}
 
 
-def jacobian_blocks(program, nets, sets: list, params: dict, chunk: int = 128,
-                    method: str = "func") -> dict:
+def jacobian_blocks(
+    program, nets, sets: list, params: dict, chunk: int = 128, method: str = "func"
+) -> dict:
     """{field: J_s [rows, params_s]} (float64) for the stacked residuals of ``sets``.
 
     Row order: point set by point set, point-major (point i: its terms in order).
@@ -104,8 +105,9 @@ def jacobian_blocks(program, nets, sets: list, params: dict, chunk: int = 128,
     "autograd" (ResidualProgram.evaluate with create_graph=True + batched backward).
     """
     names = _field_param_names(nets)
-    sizes = {f: sum(dict(nets.named_parameters())[n].numel() for n in ns)
-             for f, ns in names.items()}
+    sizes = {
+        f: sum(dict(nets.named_parameters())[n].numel() for n in ns) for f, ns in names.items()
+    }
     rows = sum(s.rows for s in sets)
     blocks = {f: torch.empty(rows, sizes[f], dtype=torch.float64) for f in nets.fields}
     start = 0
@@ -114,13 +116,12 @@ def jacobian_blocks(program, nets, sets: list, params: dict, chunk: int = 128,
         normals = s.normals if s.normals is not None else torch.zeros_like(s.points)
         fill = _func_rows if method == "func" else _autograd_rows
         for i in range(0, s.points.shape[0], chunk):
-            pts, nrm = s.points[i:i + chunk], normals[i:i + chunk]
-            grads = fill(program, nets, s.terms, params, pts, nrm,
-                         s.normals is not None)
+            pts, nrm = s.points[i : i + chunk], normals[i : i + chunk]
+            grads = fill(program, nets, s.terms, params, pts, nrm, s.normals is not None)
             n_rows = pts.shape[0] * len(s.terms)
             for f in nets.fields:
                 cols = [grads[n].reshape(n_rows, -1) for n in names[f]]
-                blocks[f][start:start + n_rows] = torch.cat(cols, dim=1)
+                blocks[f][start : start + n_rows] = torch.cat(cols, dim=1)
             start += n_rows
         del d
     return blocks
@@ -138,14 +139,17 @@ def _func_rows(program, nets, terms, params, pts, nrm, has_normals):
 def _autograd_rows(program, nets, terms, params, pts, nrm, has_normals):
     plist = list(nets.named_parameters())
     pts = pts.detach().clone().requires_grad_(True)
-    res = program.evaluate(nets, pts, terms, params, nrm if has_normals else None,
-                           create_graph=True)
+    res = program.evaluate(
+        nets, pts, terms, params, nrm if has_normals else None, create_graph=True
+    )
     r = torch.stack([res[t] for t in terms], dim=1).reshape(-1)
     eye = torch.eye(r.numel(), dtype=r.dtype)
-    grads = torch.autograd.grad(r, [p for _, p in plist], grad_outputs=eye,
-                                is_grads_batched=True, allow_unused=True)
+    grads = torch.autograd.grad(
+        r, [p for _, p in plist], grad_outputs=eye, is_grads_batched=True, allow_unused=True
+    )
     out = {}
     for (name, p), g in zip(plist, grads):
-        out[name] = torch.zeros((r.numel(),) + tuple(p.shape), dtype=r.dtype) if g is None \
-            else g.detach()
+        out[name] = (
+            torch.zeros((r.numel(),) + tuple(p.shape), dtype=r.dtype) if g is None else g.detach()
+        )
     return out

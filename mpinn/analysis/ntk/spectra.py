@@ -47,8 +47,14 @@ def range_basis(J: torch.Tensor, method: str = "auto", generator=None) -> dict:
     if method == "auto":
         method = "svd" if rows <= 1024 else "sketch"
     if J.numel() == 0:
-        return {"U": J.new_zeros(rows, 0), "sv": J.new_zeros(0), "tol": 0.0, "rank": 0,
-                "method": method, "residual": 0.0}
+        return {
+            "U": J.new_zeros(rows, 0),
+            "sv": J.new_zeros(0),
+            "tol": 0.0,
+            "rank": 0,
+            "method": method,
+            "residual": 0.0,
+        }
     if method == "sketch":
         out = _sketch_basis(J, generator)
         if out is not None:
@@ -61,8 +67,7 @@ def range_basis(J: torch.Tensor, method: str = "auto", generator=None) -> dict:
         U, sv, _ = torch.linalg.svd(J, full_matrices=False)
     tol = max(rows, cols) * EPS64 * float(sv[0])
     rank = int((sv > tol).sum())
-    return {"U": U[:, :rank], "sv": sv, "tol": tol, "rank": rank, "method": "svd",
-            "residual": 0.0}
+    return {"U": U[:, :rank], "sv": sv, "tol": tol, "rank": rank, "method": "svd", "residual": 0.0}
 
 
 def _spectral_norm_estimate(E: torch.Tensor, generator, iters: int = 30) -> float:
@@ -96,8 +101,14 @@ def _sketch_basis(J: torch.Tensor, generator=None):
         E = J - Q @ B
         residual = 2.0 * _spectral_norm_estimate(E, gen)
         if residual <= tol and rank < k - 8:
-            return {"U": Q @ Ub[:, :rank], "sv": sv, "tol": tol, "rank": rank,
-                    "method": "sketch", "residual": residual}
+            return {
+                "U": Q @ Ub[:, :rank],
+                "sv": sv,
+                "tol": tol,
+                "rank": rank,
+                "method": "sketch",
+                "residual": residual,
+            }
         k *= 2
     return None
 
@@ -124,12 +135,17 @@ def kernel_spectra(blocks: dict, basis: str = "auto") -> dict:
         clock["bases_s"] += time.perf_counter() - t
         bases.append(b["U"])
         sv = b["sv"]
-        nets[f] = {"params": int(J.shape[1]), "shape": [int(J.shape[0]), int(J.shape[1])],
-                   "rank": b["rank"], "sigma_max": float(sv[0]) if sv.numel() else 0.0,
-                   "rank_tol": float(b["tol"]), "basis": b["method"],
-                   "range_residual": b["residual"],
-                   "enough_params": bool(J.shape[1] >= rows),
-                   "full_row_rank": bool(b["rank"] == rows)}
+        nets[f] = {
+            "params": int(J.shape[1]),
+            "shape": [int(J.shape[0]), int(J.shape[1])],
+            "rank": b["rank"],
+            "sigma_max": float(sv[0]) if sv.numel() else 0.0,
+            "rank_tol": float(b["tol"]),
+            "basis": b["method"],
+            "range_residual": b["residual"],
+            "enough_params": bool(J.shape[1] >= rows),
+            "full_row_rank": bool(b["rank"] == rows),
+        }
     t = time.perf_counter()
     K = 0.5 * (K + K.T)
     eK = torch.linalg.eigvalsh(K)

@@ -26,5 +26,14 @@ from .spec import EXECUTORS, SweepError, SweepSpec
 from .store import read_rows, run_status
 from .tables import degradation, plot_sweep, print_degradation
 
-__all__ = ["run_sweep", "EXECUTORS", "SweepError", "SweepSpec", "read_rows", "run_status",
-           "degradation", "plot_sweep", "print_degradation"]
+__all__ = [
+    "run_sweep",
+    "EXECUTORS",
+    "SweepError",
+    "SweepSpec",
+    "read_rows",
+    "run_status",
+    "degradation",
+    "plot_sweep",
+    "print_degradation",
+]

@@ -38,8 +38,9 @@ def run_task(task: dict) -> dict:
         (run_dir / stale).unlink(missing_ok=True)
     start = time.perf_counter()
     try:
-        metrics = solve(task["problem_file"], task["cfg"], run_dir,
-                               plots=task.get("run_plots", True))
+        metrics = solve(
+            task["problem_file"], task["cfg"], run_dir, plots=task.get("run_plots", True)
+        )
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, the sweep goes on
         error = f"{type(exc).__name__}: {exc}"
         (run_dir / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
@@ -57,9 +58,12 @@ def _execute_local(tasks, workers, threads, address, on_done):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                               initargs=(threads,),
-                               mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        initializer=_init_worker,
+        initargs=(threads,),
+        mp_context=multiprocessing.get_context("spawn"),
+    )
     try:
         futures = {pool.submit(run_task, t): t for t in tasks}
         for fut in as_completed(futures):
@@ -95,21 +99,28 @@ def import_distributed():
     try:
         import distributed
     except ImportError:
-        raise SweepError("the dask executor needs dask.distributed, which is not installed: "
-                         "pip install 'mpinn[cluster]'") from None
+        raise SweepError(
+            "the dask executor needs dask.distributed, which is not installed: "
+            "pip install 'mpinn[cluster]'"
+        ) from None
     return distributed
 
 
 def _execute_dask(tasks, workers, threads, address, on_done):
     distributed = import_distributed()
-    Client, LocalCluster, as_completed = (distributed.Client, distributed.LocalCluster,
-                                          distributed.as_completed)
+    Client, LocalCluster, as_completed = (
+        distributed.Client,
+        distributed.LocalCluster,
+        distributed.as_completed,
+    )
     cluster = None
     if address is None:
-        env = {v: str(threads) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                         "OPENBLAS_NUM_THREADS")}
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, env=env)
+        env = {
+            v: str(threads) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+        }
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, env=env
+        )
         client = Client(cluster)
     elif isinstance(address, str):
         client = Client(address)
@@ -118,8 +129,9 @@ def _execute_dask(tasks, workers, threads, address, on_done):
     try:
         futures = {}
         for t in tasks:
-            fut = client.submit(run_task, t, pure=False,
-                                key=f"mpinn-run-{t['name']}-{os.getpid()}-{time.time_ns()}")
+            fut = client.submit(
+                run_task, t, pure=False, key=f"mpinn-run-{t['name']}-{os.getpid()}-{time.time_ns()}"
+            )
             futures[fut] = t
         for fut in as_completed(list(futures)):
             task = futures[fut]

@@ -30,11 +30,9 @@ def plan_runs(problem_path: Path, problem, spec: SweepSpec, threads: int):
         extra = {"params": values, "optimizer": {"name": opt}, "seed": seed}
         if spec.steps is not None:
             extra["steps"] = int(spec.steps)
-        cfg = config.resolve(problem_path, spec.config,
-                             config.merge(spec.overrides or {}, extra))
+        cfg = config.resolve(problem_path, spec.config, config.merge(spec.overrides or {}, extra))
         cfg.threads = 0
-        digest.update(json.dumps([name, cfg.to_dict()], sort_keys=True,
-                                 default=str).encode())
+        digest.update(json.dumps([name, cfg.to_dict()], sort_keys=True, default=str).encode())
         cfg.threads = threads
         runs.append((name, values, opt, seed, cfg))
     definition = {
@@ -75,10 +73,13 @@ def choose_dir(out_dir, definition: dict, names: list) -> Path:
         out = Path(out_dir)
         found = definition_of(out)
         if found is not None and found != definition:
-            diff = sorted(k for k in set(found) | set(definition)
-                          if found.get(k) != definition.get(k))
-            raise SweepError(f"{out} holds a different sweep (differs in: {', '.join(diff)}); "
-                             "choose another --out")
+            diff = sorted(
+                k for k in set(found) | set(definition) if found.get(k) != definition.get(k)
+            )
+            raise SweepError(
+                f"{out} holds a different sweep (differs in: {', '.join(diff)}); "
+                "choose another --out"
+            )
         return out
     root = default_root(definition["problem"])
     if root.is_dir():

@@ -16,9 +16,18 @@ from .store import flat_row, make_row, run_status, write_csv
 from .tables import print_degradation, write_results
 
 
-def run_sweep(problem_path, spec: SweepSpec, out_dir=None, *, executor: str = "local",
-              workers: int | None = None, threads_per_worker: int | None = None,
-              address=None, progress: bool = True, console=None) -> list:
+def run_sweep(
+    problem_path,
+    spec: SweepSpec,
+    out_dir=None,
+    *,
+    executor: str = "local",
+    workers: int | None = None,
+    threads_per_worker: int | None = None,
+    address=None,
+    progress: bool = True,
+    console=None,
+) -> list:
     """Run (or resume) a sweep and write its results; returns one row dict per run.
 
     ``out_dir`` None: ``runs/<problem>-sweep/<timestamp>/``, or the most recent incomplete
@@ -44,25 +53,41 @@ def run_sweep(problem_path, spec: SweepSpec, out_dir=None, *, executor: str = "l
         workers = 1
     workers = workers or n_cores
     if threads_per_worker is None:
-        threads_per_worker = 1 if (executor == "dask" and address is not None) else \
-            max(1, n_cores // workers)
+        threads_per_worker = (
+            1 if (executor == "dask" and address is not None) else max(1, n_cores // workers)
+        )
     definition, runs = plan_runs(problem_path, problem, spec, threads_per_worker)
     names = [r[0] for r in runs]
     out = choose_dir(out_dir, definition, names)
     out.mkdir(parents=True, exist_ok=True)
     sweep_json = out / "sweep.json"
     if not sweep_json.is_file():
-        sweep_json.write_text(json.dumps({
-            "definition": definition, "runs": names,
-            "created": datetime.now().isoformat(timespec="seconds"),
-            "spec": {**asdict(spec), "config": definition["config"]},
-        }, indent=2, default=str), encoding="utf-8")
+        sweep_json.write_text(
+            json.dumps(
+                {
+                    "definition": definition,
+                    "runs": names,
+                    "created": datetime.now().isoformat(timespec="seconds"),
+                    "spec": {**asdict(spec), "config": definition["config"]},
+                },
+                indent=2,
+                default=str,
+            ),
+            encoding="utf-8",
+        )
 
     tasks, rows, todo = {}, {}, []
     for name, values, opt, seed, cfg in runs:
-        task = {"problem_file": str(problem_path), "run_dir": str((out / name).resolve()),
-                "name": name, "params": values, "optimizer": opt, "seed": seed, "cfg": cfg,
-                "run_plots": spec.run_plots}
+        task = {
+            "problem_file": str(problem_path),
+            "run_dir": str((out / name).resolve()),
+            "name": name,
+            "params": values,
+            "optimizer": opt,
+            "seed": seed,
+            "cfg": cfg,
+            "run_plots": spec.run_plots,
+        }
         tasks[name] = task
         status, metrics, error = run_status(out / name)
         rows[name] = make_row(task, metrics) if metrics is not None else make_row(task, None, error)
@@ -73,14 +98,16 @@ def run_sweep(problem_path, spec: SweepSpec, out_dir=None, *, executor: str = "l
 
     bar = _Bar(len(todo), len(names) - len(todo), out, progress, console)
     with bar:
+
         def on_done(task, row):
             rows[task["name"]] = row
             write_csv(out, [rows[n] for n in names], param_names)
             bar.advance(row)
 
         if todo:
-            EXECUTORS_BY_NAME[executor](todo, min(workers, len(todo)), threads_per_worker, address,
-                               on_done)
+            EXECUTORS_BY_NAME[executor](
+                todo, min(workers, len(todo)), threads_per_worker, address, on_done
+            )
     result = [rows[n] for n in names]
     table = write_results(out, result, param_names, problem.name)
     if progress:
@@ -111,11 +138,19 @@ class _Bar:
             if skipped:
                 self.console.print(f"resuming {out}: {skipped} finished runs skipped")
             self.progress = Progress(
-                TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("[green]{task.fields[ok]} ok[/green] · "
-                           "[red]{task.fields[failed]} failed[/red]"),
-                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                TextColumn("{task.fields[last]}"), console=self.console, transient=False)
+                TextColumn("[bold]sweep"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(
+                    "[green]{task.fields[ok]} ok[/green] · [red]{task.fields[failed]} failed[/red]"
+                ),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[last]}"),
+                console=self.console,
+                transient=False,
+            )
             self.task = self.progress.add_task("sweep", total=total, ok=0, failed=0, last="")
 
     def __enter__(self):
@@ -135,5 +170,4 @@ class _Bar:
         if self.enabled:
             l2 = row.get("l2_mean")
             last = f"{row['run_dir']}: " + (row["status"] if l2 is None else f"L2 {l2:.2e}")
-            self.progress.update(self.task, advance=1, ok=self.ok, failed=self.failed,
-                                 last=last)
+            self.progress.update(self.task, advance=1, ok=self.ok, failed=self.failed, last=last)

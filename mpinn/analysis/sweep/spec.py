@@ -49,8 +49,11 @@ def combos(spec: SweepSpec, optimizers: list) -> list:
     """[(run name, {param: value}, optimizer, seed)] in a fixed order."""
     combos = [((), {})]
     for name, values in spec.params.items():
-        combos = [(parts + (f"{name}={fmt_value(v)}",), {**vals, name: float(v)})
-                  for parts, vals in combos for v in values]
+        combos = [
+            (parts + (f"{name}={fmt_value(v)}",), {**vals, name: float(v)})
+            for parts, vals in combos
+            for v in values
+        ]
     out = []
     for parts, vals in combos:
         for opt in optimizers:
@@ -64,12 +67,16 @@ def validate(spec: SweepSpec, problem) -> None:
         raise SweepError("params must map parameter names to lists of values")
     for name, values in spec.params.items():
         if name not in problem.params:
-            hint = did_you_mean(name, problem.params) or \
-                f"parameters: {', '.join(problem.params) or 'none'}"
+            hint = (
+                did_you_mean(name, problem.params)
+                or f"parameters: {', '.join(problem.params) or 'none'}"
+            )
             raise SweepError(f"'{problem.name}' has no parameter '{name}' ({hint})")
         if name in HEAD + FIXED + TAIL:
-            raise SweepError(f"cannot sweep a parameter named '{name}': the name is taken by "
-                             "a column of sweep.csv")
+            raise SweepError(
+                f"cannot sweep a parameter named '{name}': the name is taken by "
+                "a column of sweep.csv"
+            )
         if not values:
             raise SweepError(f"no values given for parameter '{name}'")
         for v in values:

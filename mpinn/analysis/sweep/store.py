@@ -18,18 +18,33 @@ def final_loss(metrics: dict):
 
 
 def make_row(task: dict, metrics: dict | None, error: str = "", wall: float | None = None) -> dict:
-    row = {"run_dir": task["name"], **task["params"], "optimizer": task["optimizer"],
-           "seed": task["seed"]}
+    row = {
+        "run_dir": task["name"],
+        **task["params"],
+        "optimizer": task["optimizer"],
+        "seed": task["seed"],
+    }
     if metrics is None:
-        row.update(steps=task["cfg"].steps if task.get("cfg") is not None else None,
-                   status="failed" if error else "pending", wall_time_s=wall, l2_mean=None,
-                   l2={}, final_loss=None, error=error)
+        row.update(
+            steps=task["cfg"].steps if task.get("cfg") is not None else None,
+            status="failed" if error else "pending",
+            wall_time_s=wall,
+            l2_mean=None,
+            l2={},
+            final_loss=None,
+            error=error,
+        )
         return row
     stopped = metrics.get("stopped")
-    row.update(steps=metrics.get("steps"), status="stopped" if stopped else "ok",
-               wall_time_s=metrics.get("wall_time_s"), l2_mean=metrics.get("l2_mean"),
-               l2=dict(metrics.get("l2") or {}), final_loss=final_loss(metrics),
-               error=stopped or "")
+    row.update(
+        steps=metrics.get("steps"),
+        status="stopped" if stopped else "ok",
+        wall_time_s=metrics.get("wall_time_s"),
+        l2_mean=metrics.get("l2_mean"),
+        l2=dict(metrics.get("l2") or {}),
+        final_loss=final_loss(metrics),
+        error=stopped or "",
+    )
     return row
 
 
@@ -65,8 +80,7 @@ def write_csv(out: Path, rows: list, param_names: list) -> Path:
     fields: list = []
     for r in rows:
         fields += [f for f in r.get("l2", {}) if f not in fields]
-    cols = list(HEAD) + param_names + list(FIXED) + [f"l2[{f}]" for f in fields] + \
-        list(TAIL)
+    cols = list(HEAD) + param_names + list(FIXED) + [f"l2[{f}]" for f in fields] + list(TAIL)
     path = out / "sweep.csv"
     tmp = path.with_suffix(".csv.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
@@ -97,13 +111,12 @@ def read_rows(sweep_dir) -> tuple:
         reader = csv.DictReader(fh)
         cols = reader.fieldnames or []
         raw = list(reader)
-    params = cols[len(HEAD):cols.index("optimizer")] if "optimizer" in cols else []
+    params = cols[len(HEAD) : cols.index("optimizer")] if "optimizer" in cols else []
     rows = []
     for r in raw:
         row = dict(r)
         for c in cols:
-            if c in params or c in ("wall_time_s", "l2_mean", "final_loss") or \
-                    c.startswith("l2["):
+            if c in params or c in ("wall_time_s", "l2_mean", "final_loss") or c.startswith("l2["):
                 row[c] = _num(r[c])
             elif c in ("seed", "steps"):
                 row[c] = int(r[c]) if r[c] not in ("", None) else None

@@ -79,8 +79,10 @@ def print_degradation(table: list, param_names: list, console=None) -> None:
         return
     first, others = param_names[0], param_names[1:]
     tags = [c[3:] for c in table[0] if c.startswith("l2@")]
-    t = Table(title=f"L2 (mean over fields) vs {first}: median [min–max] over seeds; "
-                    f"R = L2(largest {first}) / L2(smallest)")
+    t = Table(
+        title=f"L2 (mean over fields) vs {first}: median [min–max] over seeds; "
+        f"R = L2(largest {first}) / L2(smallest)"
+    )
     t.add_column("optimizer")
     for p in others:
         t.add_column(p, justify="right")
@@ -92,8 +94,7 @@ def print_degradation(table: list, param_names: list, console=None) -> None:
         return "—" if x is None else f"{x:.2e}"
 
     for e in table:
-        cells = [e["optimizer"]] + [fmt_value(e[p]) if e[p] is not None else "—"
-                                    for p in others]
+        cells = [e["optimizer"]] + [fmt_value(e[p]) if e[p] is not None else "—" for p in others]
         for tag in tags:
             med, lo, hi = e[f"l2@{tag}"], e[f"l2_min@{tag}"], e[f"l2_max@{tag}"]
             cells.append(g(med) if med is None or lo == hi else f"{g(med)} [{g(lo)}–{g(hi)}]")
