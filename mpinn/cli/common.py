@@ -134,7 +134,7 @@ def add_solve_options(p: argparse.ArgumentParser, sweep: bool = False) -> None:
         p.add_argument("--seed", type=int)
     p.add_argument("--lr", type=float, help="learning rate")
     p.add_argument("--steps", type=int, help="training steps")
-    p.add_argument("--balance", choices=["gradnorm", "none"], help="loss balancing")
+    p.add_argument("--balance", help="loss balancing: gradnorm | none")
     p.add_argument("--device", help="cpu | cuda")
     p.add_argument("--dtype", choices=["float32", "float64"])
     p.add_argument("--threads", type=int, help="torch CPU threads")
