@@ -5,5 +5,13 @@ from ..model.checkpoint import load_model, save_model, warm_start
 from .directory import default_run_dir, write_history, write_inputs, write_run
 from .solve import solve
 
-__all__ = ["load_model", "save_model", "warm_start", "default_run_dir", "write_history",
-           "write_inputs", "write_run", "solve"]
+__all__ = [
+    "load_model",
+    "save_model",
+    "warm_start",
+    "default_run_dir",
+    "write_history",
+    "write_inputs",
+    "write_run",
+    "solve",
+]

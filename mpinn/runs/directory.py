@@ -14,12 +14,22 @@ import numpy as np
 import torch
 
 from .. import __version__, config
+from ..model.checkpoint import save_model
 from ..train import grid_fields
 from ..viz.run import plot_run
-from ..model.checkpoint import save_model
 
-METRICS_KEYS = ("problem", "params", "optimizer", "balance", "steps", "seed", "wall_time_s",
-                "l2", "l2_mean", "final_losses")
+METRICS_KEYS = (
+    "problem",
+    "params",
+    "optimizer",
+    "balance",
+    "steps",
+    "seed",
+    "wall_time_s",
+    "l2",
+    "l2_mean",
+    "final_losses",
+)
 
 
 def default_run_dir(problem_name: str, root: str | Path = "runs") -> Path:
@@ -53,8 +63,9 @@ def write_inputs(out: Path, cfg, problem_path: str | Path | None) -> None:
         shutil.copyfile(problem_path, out / "problem.mp")
 
 
-def write_run(out: Path, setup, result, problem_path: str | Path | None,
-              plots: bool = True) -> dict:
+def write_run(
+    out: Path, setup, result, problem_path: str | Path | None, plots: bool = True
+) -> dict:
     """Write the result files of a finished run (the inputs: :func:`write_inputs`);
     returns the metrics."""
     out.mkdir(parents=True, exist_ok=True)

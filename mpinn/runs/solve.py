@@ -11,14 +11,21 @@ from .. import train
 from ..config import ConfigError, SolveConfig
 from ..ir import Problem
 from ..lower import load
+from ..model.checkpoint import save_model
 from ..reference import load_reference
 from . import directory
-from ..model.checkpoint import save_model
 
 
-def solve(problem_path: str | Path, cfg: SolveConfig, out: str | Path, *,
-          problem: Problem | None = None, progress=None, plots: bool = True,
-          log=None) -> dict:
+def solve(
+    problem_path: str | Path,
+    cfg: SolveConfig,
+    out: str | Path,
+    *,
+    problem: Problem | None = None,
+    progress=None,
+    plots: bool = True,
+    log=None,
+) -> dict:
     """Train, write every result file into ``out`` and return the metrics.
 
     ``progress``: optional object with ``update(step, info)``; ``plots=False`` skips the PNGs
@@ -27,8 +34,9 @@ def solve(problem_path: str | Path, cfg: SolveConfig, out: str | Path, *,
     """
     problem = problem or load(problem_path)
     try:
-        reference = load_reference(cfg.reference, problem, problem.param_values(cfg.params),
-                                   log=log)
+        reference = load_reference(
+            cfg.reference, problem, problem.param_values(cfg.params), log=log
+        )
     except (ValueError, FileNotFoundError, KeyError) as exc:
         raise ConfigError(f"reference: {exc}") from None
     setup = train.build(problem, cfg, reference=reference)
