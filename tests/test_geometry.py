@@ -565,3 +565,15 @@ def test_sampler_errors():
         s.interior(-1)
     with pytest.raises(ValueError):
         s.initial(0)
+
+
+def test_box_domain_interface_contains_distance_normals():
+    x = torch.tensor([[1.0, 0.5], [4.0, 2.0], [4.5, 1.0], [2.0, -0.1]], dtype=torch.float64)
+    assert BOX2.contains(x).tolist() == [True, True, False, False]
+    assert BOX2.contains(x, tol=0.2).tolist() == [True, True, False, True]
+    # distance to the nearest face (all of them) and to the left face only
+    assert BOX2.distance(x[:2]).tolist() == pytest.approx([0.5, 0.0])
+    assert BOX2.distance(x[:2], [Face(0, 0)]).tolist() == pytest.approx([1.0, 4.0])
+    assert BOX2.normals(x[:3], Face(1, 1)).tolist() == [[0.0, 1.0]] * 3
+    assert BOX2.boundary_pieces() == all_faces(BOX2)
+    assert BOX2.piece_measure(Face(0, 0)) == 2.0 and BOX2.bounding_box() == ((0.0, 0.0), (4.0, 2.0))

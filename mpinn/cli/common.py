@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 from importlib import resources
 from pathlib import Path
 
@@ -106,7 +107,7 @@ def param_list(option: str, text: str, problem) -> tuple:
             v = float(item)
         except ValueError:
             raise UsageError(f"{option} {name}: '{item}' is not a number") from None
-        if v != v or v in (float("inf"), float("-inf")):
+        if not math.isfinite(v):
             raise UsageError(f"{option} {name}: '{item}' is not a finite number")
         values.append(v)
     if not name or not values:

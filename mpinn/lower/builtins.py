@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import sympy as sp
 
+from ..lang.parser import STATEMENT_KEYWORDS
+
 FUNCTIONS: dict[str, Callable] = {
     "sin": sp.sin,
     "cos": sp.cos,
@@ -29,27 +31,7 @@ FUNCTIONS: dict[str, Callable] = {
 }
 CONSTANTS = {"pi": sp.pi, "e": sp.E}
 BOUNDARY_ALL = ("all", "boundary")
-KEYWORDS = {
-    "problem",
-    "param",
-    "domain",
-    "time",
-    "field",
-    "let",
-    "exact",
-    "pde",
-    "boundary",
-    "bc",
-    "ic",
-    "output",
-    "feature",
-    "in",
-    "on",
-    "or",
-    "manufactured",
-    "net",
-    "normal",
-}
+KEYWORDS = {*STATEMENT_KEYWORDS, "in", "on", "or", "manufactured", "net", "normal"}
 
 
 def is_vector(value) -> bool:
