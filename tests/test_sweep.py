@@ -352,3 +352,10 @@ def test_run_status_on_disk(tmp_path):
     assert _status(run)[0] == "pending"  # rerun
     (run / "metrics.json").write_text('{"l2_mean": 0.')  # killed while writing
     assert _status(run)[0] == "failed"  # error.txt is still there: rerun
+
+
+def test_cli_executor_choices_are_the_sweeps_executors():
+    from mpinn.analysis.sweep import EXECUTORS
+    from mpinn.cli import sweep as cli_sweep
+
+    assert cli_sweep.EXECUTORS == EXECUTORS

@@ -3,13 +3,13 @@ Imports no torch (a syntax check costs well under a second)."""
 
 from __future__ import annotations
 
-from ..lower import load
-from .common import problem_path
-from .describe import render
+from .common import load_problem, problem_path
 
 
 def cmd_check(args, console) -> int:
-    render(load(problem_path(args.file)), console)
+    from .describe import render
+
+    render(load_problem(problem_path(args.file)), console)
     return 0
 
 

@@ -33,6 +33,14 @@ def builtin_problems() -> dict:
     return {Path(p.name).stem: Path(str(p)) for p in root.iterdir() if p.name.endswith(".mp")}
 
 
+def load_problem(path):
+    """Read, parse and lower a problem file (sympy is imported here, not at start-up, so
+    ``mpinn --help`` stays light)."""
+    from ..lower import load
+
+    return load(path)
+
+
 def problem_path(arg: str | None) -> Path:
     """A path to a .mp file, or the name of a problem shipped with mpinn."""
     if arg is None:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from .. import config
 from ..config import ConfigError
-from ..lower import load
-from .common import UsageError, overrides_from_args, param_list, problem_path
+from .common import UsageError, load_problem, overrides_from_args, param_list, problem_path
 
 
 def cmd_ntk_check(args, console) -> int:
@@ -18,7 +17,7 @@ def cmd_ntk_check(args, console) -> int:
     from ..viz.ntk import plot
 
     path = problem_path(args.file)
-    problem = load(path)
+    problem = load_problem(path)
     sweep = param_list("--sweep", args.sweep, problem) if args.sweep else None
     if args.points is not None and args.points < 1:
         raise UsageError("--points must be at least 1")

@@ -5,15 +5,14 @@ from __future__ import annotations
 import time
 
 from .. import config
-from ..lower import load
-from .common import UsageError, overrides_from_args, problem_path
+from .common import UsageError, load_problem, overrides_from_args, problem_path
 
 
 def cmd_reference(args, console) -> int:
     from .. import reference
 
     path = problem_path(args.file)
-    problem = load(path)
+    problem = load_problem(path)
     cfg = config.resolve(path, args.config, overrides_from_args(args, problem))
     solver = args.solver or cfg.reference.solver
     if not solver:

@@ -7,8 +7,13 @@ from pathlib import Path
 from rich.console import Console
 
 from .. import config
-from ..lower import load
-from .common import DEFAULT_PROBLEM, add_solve_options, overrides_from_args, problem_path
+from .common import (
+    DEFAULT_PROBLEM,
+    add_solve_options,
+    load_problem,
+    overrides_from_args,
+    problem_path,
+)
 
 
 def cmd_solve(args, console: Console) -> int:
@@ -16,7 +21,7 @@ def cmd_solve(args, console: Console) -> int:
     from .progress import RichProgress
 
     path = problem_path(args.file)
-    problem = load(path)
+    problem = load_problem(path)
     for w in problem.warnings:
         console.print(w.format(), highlight=False, markup=False, style="yellow")
     cfg = config.resolve(path, args.config, overrides_from_args(args, problem), quick=args.quick)

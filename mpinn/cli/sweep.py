@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from ..analysis.sweep.spec import EXECUTORS
-from ..lower import load
-from .common import UsageError, add_solve_options, overrides_from_args, param_list, problem_path
+from .common import (
+    UsageError,
+    add_solve_options,
+    load_problem,
+    overrides_from_args,
+    param_list,
+    problem_path,
+)
+
+#: Where runs execute; mpinn.analysis.sweep.EXECUTORS, written out so that building the
+#: parser imports no sympy (test_sweep checks the two agree).
+EXECUTORS = ("local", "dask", "inline")
 
 
 def cmd_sweep(args, console) -> int:
     from ..analysis.sweep import SweepSpec, run_sweep
 
     path = problem_path(args.file)
-    problem = load(path)
+    problem = load_problem(path)
     params: dict = {}
     for item in args.param or []:
         name, values = param_list("--param", item, problem)

@@ -8,12 +8,14 @@ bounded before anything recursive touches the input.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
 
 from lark import Lark, Token, Tree
+from lark import __version__ as lark_version
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
@@ -67,6 +69,19 @@ _TOKEN_WORDS = {
 }
 
 
+#: Options of the one parser mpinn uses (also part of the tables' key).
+LARK_OPTIONS = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": True}
+
+
+def grammar_sha256(text: str) -> str:
+    key = text + repr(sorted(LARK_OPTIONS.items()))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def build(text: str) -> Lark:
+    return Lark(text, **LARK_OPTIONS)
+
+
 @lru_cache(maxsize=1)
 def grammar_text() -> str:
     """The grammar, shipped inside this package (``mpinn/lang/mpinn.lark``)."""
@@ -75,7 +90,17 @@ def grammar_text() -> str:
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    """The parser: from the shipped tables when they match grammar and lark version (a few
+    ms), otherwise built from the grammar (~0.1 s). See :mod:`.tables_build`."""
+    text = grammar_text()
+    try:
+        from . import tables
+
+        if tables.GRAMMAR_SHA256 == grammar_sha256(text) and tables.LARK_VERSION == lark_version:
+            return Lark.__new__(Lark)._load(tables.DATA)
+    except Exception:  # noqa: BLE001 - stale or foreign tables: build instead
+        pass
+    return build(text)
 
 
 def parse(source: str) -> ast.Module:
