@@ -142,3 +142,16 @@ def test_output_using_fields_must_not_cycle_or_differentiate():
     check(err, 5, 12, "derivative", hint="values")
     err = error_of(HEAD + "output u = net*u\n" + body)
     check(err, 5, 12, "'u' itself", hint="net")
+
+
+def test_crlf_files_and_titles_or_comments_with_brackets():
+    """Lines are counted at "\\n" only, as the parser counts them, and the CR of a CRLF
+    ending is not shown; brackets and operators inside a title or comment are not code."""
+    err = error_of((HEAD + "pde e: -dxx(u) + = 1\n").replace("\n", "\r\n"))
+    text = check(err, 5, 18, "unexpected '='")
+    assert "\r" not in text
+    err = error_of((HEAD + "pde e: u = (1 + v\n").replace("\n", "\r\n"))
+    check(err, 5, 18, "unexpected end of file")
+    title = 'problem p "' + "(" * 60 + "-" * 2100 + '"  # ' + "[" * 60 + "\n"
+    source = title + HEAD.split("\n", 1)[1] + "pde e: u = 0\npde f: v = 0\n"
+    assert lower_source(source, "ok.mp").title.startswith("((((")

@@ -141,9 +141,23 @@ def test_nan_guard_stops_and_keeps_last_good_state(tmp_path):
     )
     assert code == 1
     m = json.loads((out / "metrics.json").read_text())
-    assert "non-finite" in m["stopped"]
+    assert "non-finite" in m["stopped"] and m["status"] == "diverged"
     state = torch.load(out / "model.pt", weights_only=True)
     assert all(torch.isfinite(v).all() for v in state["nets"].values())
+    # the model holds the networks put back, and says which step they are from
+    assert state["step"] == m["model_step"] == 0 and m["steps_done"] == 0
+
+
+def test_a_run_whose_loss_blows_up_is_reported_as_diverged(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(
+        ["solve", "coupled_sym", "--lr", "1e3", "--steps", "400", "--threads", "1"]
+        + ["--quiet", "--out", str(out), "--set", "net.width=16"]
+    )
+    assert code == 1
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["status"] == "diverged" and m["steps_done"] < 400
+    assert "learning rate" in m["stopped"] and "diverged" in capsys.readouterr().out
 
 
 HEAT = """problem heat
@@ -206,8 +220,42 @@ def test_config_output_transform_and_bad_config(tmp_path):
         config.resolve(path, None, {"optimizer": {"lr": "fast"}})
 
 
-def test_interrupted_run_keeps_its_history_and_model(tmp_path):
-    """Ctrl-C mid-run: the results so far are written (history rows, model, metrics)."""
+def test_stop_request_saves_state_and_results_at_that_step(tmp_path):
+    """A signal (here: should_stop) mid-run: the step in progress finishes, then the state
+    and the results of exactly that step are written; metrics say it was interrupted."""
+    path = "problems/coupled_sym.mp"
+    cfg = config.resolve(
+        path, None, {**SMALL, "steps": 400, "checkpoint_every": 50, "log_every": 25}
+    )
+    seen = []
+
+    class Progress:
+        def update(self, step, info):
+            seen.append(step)
+            if step == 100:
+                assert (tmp_path / "history.csv").is_file()  # the checkpoint at step 100
+
+    m = runs.solve(
+        path,
+        cfg,
+        tmp_path,
+        progress=Progress(),
+        plots=False,
+        should_stop=lambda: "SIGTERM" if seen[-1] == 120 else None,
+    )
+    rows = list(csv.DictReader(open(tmp_path / "history.csv")))
+    assert [int(r["step"]) for r in rows] == [25, 50, 75, 100]  # no extra row: resumable
+    assert m == json.loads((tmp_path / "metrics.json").read_text())
+    assert m["status"] == "interrupted" and m["interrupted"] == "SIGTERM"
+    assert m["steps_done"] == 120 and m["model_step"] == 120 and not m["stopped"]
+    assert m["wall_time_s"] >= float(rows[-1]["time_s"]) > 0  # the time up to the interrupt
+    assert torch.load(tmp_path / "model.pt", weights_only=True)["step"] == 120
+    assert torch.load(tmp_path / "state.pt", weights_only=True)["step"] == 120
+
+
+def test_hard_interrupt_keeps_the_last_checkpoint(tmp_path):
+    """A KeyboardInterrupt raised inside a step (Ctrl-C twice) leaves at once; the
+    directory holds the last checkpoint whole (state, model and history of step 100)."""
     path = "problems/coupled_sym.mp"
     cfg = config.resolve(
         path, None, {**SMALL, "steps": 400, "checkpoint_every": 50, "log_every": 25}
@@ -216,21 +264,16 @@ def test_interrupted_run_keeps_its_history_and_model(tmp_path):
     class StopAt:
         def update(self, step, info):
             if step == 120:
-                assert (tmp_path / "history.csv").is_file()  # written at step 100 already
                 raise KeyboardInterrupt
 
-    try:
+    with pytest.raises(KeyboardInterrupt):
         runs.solve(path, cfg, tmp_path, progress=StopAt(), plots=False)
-    except KeyboardInterrupt:
-        pass
-    else:
-        raise AssertionError("the interrupt was swallowed")
     rows = list(csv.DictReader(open(tmp_path / "history.csv")))
     assert [int(r["step"]) for r in rows] == [25, 50, 75, 100]
-    m = json.loads((tmp_path / "metrics.json").read_text())
-    assert m["steps_done"] == 120 and "interrupted" in m["stopped"]
-    assert m["wall_time_s"] >= float(rows[-1]["time_s"]) > 0  # the time up to the interrupt
-    assert torch.load(tmp_path / "model.pt", weights_only=True)["step"] == 120
+    assert not (tmp_path / "metrics.json").exists()
+    assert torch.load(tmp_path / "model.pt", weights_only=True)["step"] == 100
+    assert torch.load(tmp_path / "state.pt", weights_only=True)["step"] == 100
+    assert not (tmp_path / ".pending").exists()
 
 
 def test_small_output_init_starts_near_the_transform_of_zero_and_still_learns():

@@ -347,9 +347,9 @@ def test_run_status_on_disk(tmp_path):
     metrics["stopped"] = "loss became non-finite at step 7; restored the networks of step 0"
     (run / "metrics.json").write_text(json.dumps(metrics))
     assert _status(run)[0] == "stopped"  # a result: not rerun
-    metrics["stopped"] = "interrupted by the user"
+    metrics.update(stopped=None, status="interrupted", interrupted="SIGTERM")
     (run / "metrics.json").write_text(json.dumps(metrics))
-    assert _status(run)[0] == "pending"  # rerun
+    assert _status(run)[0] == "pending"  # rerun: resumed from its state
     (run / "metrics.json").write_text('{"l2_mean": 0.')  # killed while writing
     assert _status(run)[0] == "failed"  # error.txt is still there: rerun
 

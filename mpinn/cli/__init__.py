@@ -1,9 +1,11 @@
-"""Stage 9, the command line: ``mpinn check | solve | plot | reference | ntk-check |
-sweep``. One module per subcommand (each with ``register(subparsers)``), shared helpers in
-:mod:`.common`. Nothing else in mpinn imports this package.
+"""Stage 9, the command line: ``mpinn check | solve | resume | plot | reference |
+ntk-check | sweep``. One module per subcommand (each with ``register(subparsers)``),
+shared helpers in :mod:`.common`. Nothing else in mpinn imports this package.
 
 Exit codes: 0 success, 1 a run failed (e.g. training diverged), 2 bad input (problem file,
-configuration or options) — reported as a diagnostic, never as a traceback; 130 interrupted.
+configuration or options) — reported as a diagnostic, never as a traceback; 128 + the
+signal's number when SIGINT (130), SIGTERM (143) or SIGHUP (129) paused a run, whose
+state and results were saved first (`mpinn resume` continues it).
 Subcommands import their heavy dependencies (torch, matplotlib) when they run, so
 ``mpinn --help`` and ``mpinn check`` never import torch.
 """
@@ -16,12 +18,12 @@ from rich.console import Console
 
 from .. import __version__
 from ..config import ConfigError
-from ..lang.diagnostics import MpError
-from . import check, ntk, plot, reference, solve, sweep
+from ..lang.diagnostics import MpError, printable
+from . import check, ntk, plot, reference, resume, solve, sweep
 from .common import Parser, UsageError
 
 #: The subcommands, in the order `mpinn --help` lists them.
-COMMANDS = (check, solve, plot, reference, ntk, sweep)
+COMMANDS = (check, solve, resume, plot, reference, ntk, sweep)
 
 
 def make_parser() -> Parser:
@@ -45,5 +47,5 @@ def main(argv=None) -> int:
         print(exc.format(), file=sys.stderr)  # plain: a wrapped line would misplace the caret
         return 2
     except (ConfigError, UsageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2

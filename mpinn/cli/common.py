@@ -12,9 +12,7 @@ import math
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
-from ..config import SolveConfig, set_dotted
+from ..config import SolveConfig, parse_scalar, set_dotted
 from ..lang.diagnostics import did_you_mean
 
 DEFAULT_PROBLEM = "coupled_sym"
@@ -58,12 +56,32 @@ def problem_path(arg: str | None) -> Path:
     )
 
 
-def parse_value(text: str):
-    """A --set value: YAML scalar syntax (numbers, true/false, text)."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
+def parse_value(text: str, name: str = "--set"):
+    """A --set value: YAML scalar syntax (numbers, true/false, text), read by the same
+    safe loader as config files (only true/false are booleans; no aliases)."""
+    return parse_scalar(text, name)
+
+
+def _checked(kind, test, wants: str):
+    """An argparse ``type``: ``kind(text)``, refused unless ``test(value)``."""
+
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {wants}, got '{text}'") from None
+        if not test(value):
+            raise argparse.ArgumentTypeError(f"expected {wants}, got '{text}'")
+        return value
+
+    convert.__name__ = wants
+    return convert
+
+
+#: argparse types: refused values are one-line usage errors (exit 2) before anything runs.
+count = _checked(int, lambda v: v >= 0, "an integer >= 0")
+positive_count = _checked(int, lambda v: v >= 1, "an integer >= 1")
+positive_number = _checked(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 
 
 def overrides_from_args(args, problem) -> dict:
@@ -73,7 +91,10 @@ def overrides_from_args(args, problem) -> dict:
         if "=" not in item:
             raise UsageError(f"--set expects NAME=VALUE, got '{item}'")
         name, raw = item.split("=", 1)
-        name, value = name.strip(), parse_value(raw.strip())
+        name = name.strip()
+        if not name:
+            raise UsageError(f"--set expects NAME=VALUE, got '{item}'")
+        value = parse_value(raw.strip(), f"--set {name}")
         if "." in name or (name not in problem.params and name in CONFIG_KEYS):
             data = set_dotted(data, name, value)
             continue
@@ -85,6 +106,8 @@ def overrides_from_args(args, problem) -> dict:
             raise UsageError(f"--set {name}: '{problem.name}' has no parameter '{name}' ({hint})")
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise UsageError(f"--set {name}: expected a number, got '{raw}'")
+        if not math.isfinite(value):
+            raise UsageError(f"--set {name}: expected a finite number, got '{raw}'")
         data.setdefault("params", {})[name] = value
     for flag, key in (
         ("optimizer", "optimizer.name"),
@@ -140,13 +163,13 @@ def add_solve_options(p: argparse.ArgumentParser, sweep: bool = False) -> None:
     )
     if not sweep:
         p.add_argument("--optimizer", help="soap | adam | lbfgs | soap+lbfgs | adam+lbfgs")
-        p.add_argument("--seed", type=int)
-    p.add_argument("--lr", type=float, help="learning rate")
-    p.add_argument("--steps", type=int, help="training steps")
+        p.add_argument("--seed", type=count, help="network initialisation and sampling seed")
+    p.add_argument("--lr", type=positive_number, help="learning rate")
+    p.add_argument("--steps", type=count, help="training steps")
     p.add_argument("--balance", help="loss balancing: gradnorm | none")
     p.add_argument("--device", help="cpu | cuda")
     p.add_argument("--dtype", choices=["float32", "float64"])
-    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--threads", type=count, help="torch CPU threads (0 = torch's default)")
 
 
 class Parser(argparse.ArgumentParser):

@@ -5,6 +5,13 @@ coordinates and domain, fields and their output transforms, parameters with valu
 network features, every equation and condition in mathematical notation (``u_xx``, not
 ``Derivative(u(x), (x, 2))``), which boundary pieces each condition covers, its form, the
 exact solutions and the warnings. ``format_expr(expr)`` is the expression printer it uses.
+
+Every line goes through :func:`mpinn.lang.diagnostics.printable` (control characters,
+bidirectional overrides, ... shown as ``\\x1b``-style escapes; the parser refuses them in a
+problem file, this is the second line of defence) and rich's markup escaping, and is
+printed with ``highlight=False``: rich's automatic highlighter runs regular expressions that
+take quadratic time on long words (``(?P<call>[\\w.]*?)\\(`` rescans the rest of a word
+from every position), which made a 60 kB title take over a minute to print.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..ir import NET, Problem, format_expr
+from ..lang.diagnostics import printable
 
 __all__ = ["render", "face_text"]
 
@@ -47,12 +55,16 @@ def _value(v: float) -> str:
 
 def render(problem: Problem, console: Console) -> None:
     """Print the lowered system of ``problem`` on ``console`` (what ``mpinn check`` shows)."""
-    out = console.print
-    heading = f"[bold]{escape(problem.name)}[/bold]"
+
+    def out(*items) -> None:
+        shown = (printable(item) if isinstance(item, str) else item for item in items)
+        console.print(*shown, highlight=False)
+
+    heading = f"[bold]{escape(printable(problem.name))}[/bold]"
     if problem.title:
-        heading += f" — {escape(problem.title)}"
+        heading += f" — {escape(printable(problem.title))}"
     out(heading)
-    out(f"[dim]{escape(problem.filename)}[/dim]")
+    out(f"[dim]{escape(printable(str(problem.filename)))}[/dim]")
 
     # --- domain
     try:
@@ -102,7 +114,7 @@ def render(problem: Problem, console: Console) -> None:
             derived = not par.expr.is_Number
             value = _value(values[name]) if name in values else "?"
             table.add_row(
-                escape(name),
+                escape(printable(name)),
                 value,
                 escape(f"= {format_expr(par.expr)}") + "  [dim](derived)[/dim]" if derived else "",
             )

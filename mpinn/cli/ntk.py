@@ -7,12 +7,23 @@ from pathlib import Path
 
 from .. import config
 from ..config import ConfigError
-from .common import UsageError, load_problem, overrides_from_args, param_list, problem_path
+from .common import (
+    UsageError,
+    count,
+    load_problem,
+    overrides_from_args,
+    param_list,
+    positive_count,
+    problem_path,
+)
+
+#: The share of the memory available now that a check may plan to use.
+MEMORY_SHARE = 0.8
 
 
 def cmd_ntk_check(args, console) -> int:
     from .. import train
-    from ..analysis.ntk import ntk_check, render
+    from ..analysis.ntk import memory_estimate, ntk_check, render
     from ..runs import load_model
     from ..viz.ntk import plot
 
@@ -37,11 +48,12 @@ def cmd_ntk_check(args, console) -> int:
         overrides = config.set_dotted(overrides, "sampling.interior", args.points)
     if args.method is not None:
         overrides = config.set_dotted(overrides, "sampling.method", args.method)
-    cfg = config.resolve(path, cfg_path, overrides)
+    cfg = config.resolve(path, cfg_path, overrides, problem=problem)
     try:
         setup = train.build(problem, cfg)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    _check_memory(memory_estimate(setup, args.include_conditions, args.chunk))
     if run_dir is not None:
         try:
             load_model(run_dir / "model.pt", setup.nets)
@@ -75,6 +87,18 @@ def cmd_ntk_check(args, console) -> int:
     return 0
 
 
+def _check_memory(estimate: dict) -> None:
+    """Refuse (exit 2) a check whose Jacobian and kernels cannot fit in memory."""
+    available = config.available_bytes()
+    if available and estimate["bytes"] > MEMORY_SHARE * available:
+        raise UsageError(
+            f"ntk-check: {estimate['points']} points x {estimate['params']} parameters "
+            f"({estimate['rows']} residual rows) need about {config.human(estimate['bytes'])} "
+            f"for the Jacobian and kernels; {config.human(available)} is available "
+            "(use fewer --points)"
+        )
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "ntk-check",
@@ -90,7 +114,7 @@ def register(subparsers) -> None:
     )
     p.add_argument(
         "--points",
-        type=int,
+        type=positive_count,
         help="interior residual points (default: the config's sampling.interior)",
     )
     p.add_argument(
@@ -105,7 +129,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
     p.add_argument("--plot", metavar="FILE", help="write a PNG (λmax vs swept parameter)")
-    p.add_argument("--seed", type=int, help="network initialisation and point seed")
+    p.add_argument("--seed", type=count, help="network initialisation and point seed")
     p.add_argument(
         "--set",
         action="append",
@@ -114,7 +138,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--config", help="YAML file with settings (net architecture, sampling)")
     p.add_argument("--method", choices=["uniform", "sobol"], help="point sampling method")
-    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--threads", type=count, help="torch CPU threads")
     p.add_argument(
         "--basis",
         choices=["auto", "svd", "sketch"],
@@ -122,5 +146,5 @@ def register(subparsers) -> None:
         help="range basis per network: thin SVD, certified randomized sketch, "
         "or auto (svd up to 1024 rows)",
     )
-    p.add_argument("--chunk", type=int, default=128, help="points per vmap chunk")
+    p.add_argument("--chunk", type=positive_count, default=128, help="points per vmap chunk")
     p.set_defaults(run=cmd_ntk_check)

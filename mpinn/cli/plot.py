@@ -17,9 +17,9 @@ def cmd_plot(args, console) -> int:
 
         paths += plot_sweep(root)
     elif (root / "metrics.json").is_file():
-        from ..viz.run import plot_run
+        from ..runs.directory import replot
 
-        paths += plot_run(root)
+        paths += replot(root)
     else:
         raise UsageError(
             f"{root} is neither a run directory (metrics.json) nor a sweep directory (sweep.csv)"

@@ -31,17 +31,24 @@ class RichProgress:
             transient=False,
             refresh_per_second=4,
         )
-        self.task = self.progress.add_task("train", total=total, rate="", info="")
         self.total = total
+        self.task = None
+        self.started = False
 
-    def __enter__(self):
-        self.progress.__enter__()
+    def __enter__(self):  # the bar appears with the first step, not while a run is set up
         return self
 
     def __exit__(self, *exc):
-        self.progress.__exit__(*exc)
+        if self.started:
+            self.progress.__exit__(*exc)
 
     def update(self, step: int, info: dict) -> None:
+        if not self.started:  # a resumed run starts at its step, so the rate is right
+            self.task = self.progress.add_task(
+                "train", total=self.total, completed=step - 1, rate="", info=""
+            )
+            self.progress.__enter__()
+            self.started = True
         if step % 10 and step != self.total:
             return
         task = self.progress.tasks[self.task]

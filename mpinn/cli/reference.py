@@ -13,7 +13,7 @@ def cmd_reference(args, console) -> int:
 
     path = problem_path(args.file)
     problem = load_problem(path)
-    cfg = config.resolve(path, args.config, overrides_from_args(args, problem))
+    cfg = config.resolve(path, args.config, overrides_from_args(args, problem), problem=problem)
     solver = args.solver or cfg.reference.solver
     if not solver:
         raise UsageError(

@@ -44,21 +44,28 @@ def cmd_sweep(args, console) -> int:
         overrides=overrides,
         run_plots=not args.no_run_plots,
     )
+    from ..runs.signals import RaiseOnSignals, SignalExit, exit_code_of
+
     try:
-        rows = run_sweep(
-            path,
-            spec,
-            args.out,
-            executor=args.executor,
-            workers=args.workers,
-            threads_per_worker=args.threads_per_worker or threads,
-            address=args.address,
-            progress=not args.quiet,
-            console=console,
+        with RaiseOnSignals():
+            rows = run_sweep(
+                path,
+                spec,
+                args.out,
+                executor=args.executor,
+                workers=args.workers,
+                threads_per_worker=args.threads_per_worker or threads,
+                address=args.address,
+                progress=not args.quiet,
+                console=console,
+            )
+    except (KeyboardInterrupt, SignalExit) as exc:
+        name = exc.name if isinstance(exc, SignalExit) else "SIGINT"
+        console.print(
+            f"[red]interrupted ({name})[/red]; the runs in progress saved their state: "
+            "run the same command again to resume them"
         )
-    except KeyboardInterrupt:
-        console.print("[red]interrupted[/red]; run the same command again to resume")
-        return 130
+        return exit_code_of(name)
     failed = [r for r in rows if r["status"] == "failed"]
     for r in failed:
         console.print(f"[red]failed[/red] {r['run_dir']}: {r['error']}", highlight=False)

@@ -4,12 +4,25 @@ module turns lark's tree into :mod:`mpinn.lang.ast` nodes and lark's exceptions 
 
 Guards against hostile input live here too: size, bracket nesting and tree depth are
 bounded before anything recursive touches the input.
+
+Invisible characters are refused, not passed on. A raw control character anywhere in the
+source (ESC, BEL, a lone CR, form feed, DEL, C1 controls), a bidirectional override or
+isolate (U+202A-U+202E, U+2066-U+2069), a zero-width or other format character, or a
+line/paragraph separator is a ``FILE:LINE:COL`` diagnostic (exit 2), wherever it sits: in
+the title, in a comment or between tokens. In a title it would rewrite the terminal of
+whoever runs ``mpinn check``; in a comment it can make the code that is shown differ from
+the code that runs ("Trojan Source"). Allowed are tab, newline, the CR of a CRLF line
+ending, and a byte-order mark at the very start (read as a space, so columns stay right).
+The set refused is exactly what :func:`mpinn.lang.diagnostics.printable` escapes; the
+printers escape too (defence in depth: file names and run metadata reach them by other
+routes).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
@@ -20,7 +33,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.lexer import PatternStr
 
 from . import ast
-from .diagnostics import MpError, Span, did_you_mean
+from .diagnostics import MpError, Span, did_you_mean, is_hidden
 
 MAX_SOURCE_BYTES = 64_000  # problem files are descriptions: eof2d.mp is under 4 kB
 MAX_NESTING = 48  # brackets inside brackets
@@ -112,8 +125,12 @@ def parse(source: str) -> ast.Module:
             Span(line, 1),
             hint="problem files are short descriptions; split generated data out",
         )
-    _check_nesting(source)
-    _check_statement_length(source)
+    if source.startswith("\ufeff"):  # a byte-order mark, as some editors write: a space
+        source = " " + source[1:]
+    _check_characters(source)
+    code = _code_only(source)
+    _check_nesting(code)
+    _check_statement_length(code)
     try:
         tree = _lark().parse(source)
     except UnexpectedInput as exc:
@@ -123,6 +140,41 @@ def parse(source: str) -> ast.Module:
 
 
 # --- guards ------------------------------------------------------------------------------
+def _check_characters(source: str) -> None:
+    """Refuse invisible and terminal-control characters (see the module docstring). Linear:
+    a line of ordinary text costs one ``str.isprintable``; only a line that fails it is
+    scanned character by character."""
+    for number, line in enumerate(source.split("\n"), 1):
+        if line.endswith("\r"):  # CRLF line ending
+            line = line[:-1]
+        if line.isprintable():
+            continue
+        for col, ch in enumerate(line, 1):
+            if ch != "\t" and is_hidden(ch):
+                raise MpError(
+                    f"invisible character U+{ord(ch):04X} ({_char_name(ch)}) in the file",
+                    Span(number, col, number, col + 1),
+                    "control characters, bidirectional overrides and zero-width characters "
+                    "are not allowed anywhere in a problem file, not even in the title or a "
+                    "comment (they can rewrite the terminal or disguise the code); delete it",
+                )
+
+
+def _char_name(ch: str) -> str:
+    names = {"\x1b": "ESCAPE", "\r": "CARRIAGE RETURN", "\x07": "BELL", "\x0c": "FORM FEED"}
+    return names.get(ch) or unicodedata.name(ch, "control character")
+
+
+_STRING_OR_COMMENT = re.compile(r'"[^"\n\\]*"|#[^\n]*')
+
+
+def _code_only(source: str) -> str:
+    """The source with the insides of titles and comments blanked (same length, same
+    lines), so the bracket and operator guards count only code: a title "(((" or a comment
+    ``# ----`` is not an expression."""
+    return _STRING_OR_COMMENT.sub(lambda m: m.group()[0] + " " * (len(m.group()) - 1), source)
+
+
 def _check_nesting(source: str) -> None:
     depth, line, col = 0, 1, 0
     for ch in source:
@@ -234,13 +286,14 @@ def _syntax_error(exc: UnexpectedInput, source: str) -> MpError:
     if isinstance(exc, UnexpectedEOF) or (
         isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
     ):
-        last = source.rstrip().splitlines() or [""]
+        text = source.rstrip()
+        last = text[text.rfind("\n") + 1 :]  # lines as lark counts them: at "\n" only
         expected = _expected_text(
             _accepted(exc) if isinstance(exc, UnexpectedToken) else exc.expected
         )
         return MpError(
             "unexpected end of file",
-            Span(len(last), len(last[-1]) + 1),
+            Span(text.count("\n") + 1, len(last) + 1),
             f"the last statement is incomplete; expected {expected}",
         )
     assert isinstance(exc, UnexpectedToken)

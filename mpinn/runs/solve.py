@@ -1,19 +1,27 @@
-"""One solve run, end to end: problem file + resolved config → run directory + metrics.
+"""One run, end to end: :func:`solve` (problem file + resolved config → run directory +
+metrics) and :func:`resume` (a run directory → the same run, continued).
 
-The CLI and the sweep both call :func:`solve`; nothing here prints.
+The CLI and the sweep both call these; nothing here prints. Both hold the directory's lock
+while they write, save the whole training state with every checkpoint (``state.pt``), and
+stop cleanly when ``should_stop()`` says so (a signal: see :mod:`.signals`), saving the
+state and the results first.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
 from pathlib import Path
 
-from .. import train
+import torch
+
+from .. import config, train
 from ..config import ConfigError, SolveConfig
 from ..ir import Problem
 from ..lower import load
-from ..model.checkpoint import save_model
 from ..reference import load_reference
 from . import directory
+from .files import RunDirError
 
 
 def solve(
@@ -25,33 +33,98 @@ def solve(
     progress=None,
     plots: bool = True,
     log=None,
+    overwrite: bool = False,
+    should_stop=None,
 ) -> dict:
     """Train, write every result file into ``out`` and return the metrics.
 
-    ``progress``: optional object with ``update(step, info)``; ``plots=False`` skips the PNGs
-    (they cost seconds per run, which adds up in sweeps). A KeyboardInterrupt still
-    writes the results of the networks as they are, then propagates.
+    ``out`` must be new or empty (``overwrite=True`` clears an old run directory there).
+    ``progress``: optional object with ``update(step, info)``; ``plots=False`` skips the
+    PNGs (they cost seconds per run, which adds up in sweeps).
     """
     problem = problem or load(problem_path)
+    out = directory.check_out(out, overwrite)  # refuse before any work is done
+    setup = _build(problem, cfg, log)
+    state = train.TrainState.start(setup)  # checks the optimizer schedule and balancer
+    with directory.open_run_dir(out, overwrite):
+        directory.write_inputs(out, cfg, problem_path)
+        return _run(out, setup, state, problem_path, progress, plots, should_stop)
+
+
+def resume(
+    run_dir: str | Path,
+    *,
+    steps: int | None = None,
+    progress=None,
+    plots: bool = True,
+    log=None,
+    should_stop=None,
+) -> dict:
+    """Continue the run in ``run_dir`` from its last saved state (``state.pt``) to its
+    step count, or to ``steps`` in all. The result is the same, bit for bit, as a run that
+    was never interrupted (on the same machine, device and thread count)."""
+    run_dir = Path(run_dir)
+    with directory.lock_existing(run_dir):
+        saved = _read_state(run_dir)
+        problem_file = run_dir / "problem.mp"
+        problem = load(problem_file)
+        cfg = config.resolve(config_path=run_dir / "config.yaml", problem=problem)
+        cfg = dataclasses.replace(cfg, init=None)  # the networks come from the state
+        if steps is not None:
+            if steps < saved["step"]:
+                raise RunDirError(
+                    f"--steps {steps} is fewer than the {saved['step']} steps already done"
+                )
+            cfg = dataclasses.replace(cfg, steps=steps)
+            config.validate(cfg, problem)
+        if saved["stopped"]:
+            raise RunDirError(f"{run_dir} stopped: {saved['stopped']}; resuming would repeat it")
+        if saved["step"] >= cfg.steps and not saved["time_limited"]:
+            raise RunDirError(
+                f"{run_dir} has finished its {cfg.steps} steps; give --steps N with N > "
+                f"{cfg.steps} to train further"
+            )
+        setup = _build(problem, cfg, log)
+        state = train.TrainState.start(setup)
+        try:
+            state.load_state_dict(setup, saved, replan=steps is not None)
+        except (ValueError, KeyError, RuntimeError) as exc:
+            raise RunDirError(f"{run_dir}/state.pt does not fit this run: {exc}") from None
+        if steps is not None:
+            directory.write_inputs(run_dir, cfg, problem_file)
+        return _run(run_dir, setup, state, problem_file, progress, plots, should_stop)
+
+
+def _read_state(run_dir: Path) -> dict:
+    path = run_dir / "state.pt"
+    if not path.is_file():
+        raise RunDirError(
+            f"{run_dir} has no state.pt to resume from (not a run directory, or the run "
+            "was killed before its first checkpoint)"
+        )
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise RunDirError(f"{path} cannot be read: {first}") from None
+
+
+def _build(problem: Problem, cfg: SolveConfig, log):
     try:
         reference = load_reference(
             cfg.reference, problem, problem.param_values(cfg.params), log=log
         )
     except (ValueError, FileNotFoundError, KeyError) as exc:
         raise ConfigError(f"reference: {exc}") from None
-    setup = train.build(problem, cfg, reference=reference)
-    state = train.TrainState.start(setup)  # checks the optimizer schedule and balancer
-    out = Path(out)
-    directory.write_inputs(out, cfg, problem_path)
+    return train.build(problem, cfg, reference=reference)
 
-    def checkpoint(state):  # a long run can be watched (history.csv) as it goes
-        save_model(out / "model.pt", setup.nets, state.step)
-        directory.write_history(out / "history.csv", state.history)
+
+def _run(out: Path, setup, state, problem_path, progress, plots: bool, should_stop) -> dict:
+    def checkpoint(state):  # the whole state, and history.csv to watch a long run
+        directory.write_checkpoint(out, setup, state)
 
     try:
-        train.train(setup, state, progress=progress, checkpoint=checkpoint)
-    except KeyboardInterrupt:
-        state.stopped = "interrupted by the user"
-        directory.write_run(out, setup, state, problem_path, plots=plots)
+        train.train(setup, state, progress=progress, checkpoint=checkpoint, should_stop=should_stop)
+    except KeyboardInterrupt:  # a second Ctrl-C: leave now; the last checkpoint stays
         raise
     return directory.write_run(out, setup, state, problem_path, plots=plots)

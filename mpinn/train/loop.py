@@ -5,7 +5,16 @@
 NaN guard and two callbacks:
 
 * ``progress.update(step, info)`` after every step (``info``: loss, per-term losses, L2);
-* ``checkpoint(state)`` every ``cfg.checkpoint_every`` steps.
+* ``checkpoint(state)`` every ``cfg.checkpoint_every`` steps;
+
+and ``should_stop()``, asked after every step: a true value (e.g. the name of a signal
+that arrived) pauses the run there, as ``state.interrupted``. The state is then exactly
+that of the step, so saving it and resuming later is the same as never stopping.
+
+Divergence ends a run as a failure (``state.stopped``, ``state.diverged``): a non-finite
+loss (the networks of the last history row are put back) or logged term losses (their
+unweighted sum) more than :data:`BLOWUP` times the smallest sum seen before and above the
+first step's.
 
 Given a state restored from a checkpoint it continues that run.
 """
@@ -13,6 +22,7 @@ Given a state restored from a checkpoint it continues that run.
 from __future__ import annotations
 
 import copy
+import math
 import time
 
 import torch
@@ -23,9 +33,18 @@ from .optim import needs_closure
 from .setup import Setup, losses_at
 from .state import TrainState
 
+#: A logged loss this many times the smallest logged loss so far (and above the first
+#: one) means the run diverged: four orders of magnitude, far beyond the swings of a
+#: healthy run (SOAP's spikes stay within about two).
+BLOWUP = 1e4
+
 
 def train(
-    setup: Setup, state: TrainState | None = None, progress=None, checkpoint=None
+    setup: Setup,
+    state: TrainState | None = None,
+    progress=None,
+    checkpoint=None,
+    should_stop=None,
 ) -> TrainState:
     """Run the optimizer phases from ``state`` (a new state by default) to the end, the
     time limit or a non-finite loss; returns the state. ``state`` is updated as training
@@ -39,6 +58,8 @@ def train(
     before = state.wall_time_s
     steps_here = 0
     losses, total = {}, None
+    state.interrupted = None
+    state.time_limited = False  # a resumed run gets a new budget
     while state.phase_name is not None and not (state.stopped or state.time_limited):
         state.open_phase(setup)
         while state.step < state.phase_end:
@@ -54,8 +75,9 @@ def train(
                 total.backward()
             if not torch.isfinite(total.detach()).item():  # one sync: any bad term shows here
                 setup.nets.load_state_dict(state.last_good)
+                state.diverged = state.restored = True
                 state.stopped = (
-                    f"loss became non-finite at step {step}; restored the "
+                    f"diverged: the loss became non-finite at step {step}; restored the "
                     f"networks of step {state.last_good_step}"
                 )
                 break
@@ -77,11 +99,25 @@ def train(
                 )
             if checkpoint is not None and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
                 checkpoint(state)
+            if state.initial_loss is None:
+                state.initial_loss = sum(float(v.detach()) for v in losses.values())
+            fresh_row = bool(state.history) and state.history[-1]["step"] == step
+            blowup = fresh_row and _blowup(state.history, state.initial_loss)
+            if blowup:
+                state.diverged, state.stopped = True, blowup
+                break
+            if should_stop is not None:
+                reason = should_stop()
+                if reason:
+                    state.interrupted = str(reason)
+                    break
             if cfg.time_limit_s and time.perf_counter() - clock > cfg.time_limit_s:
                 state.time_limited = True
                 break
-        if state.stopped or state.time_limited:
+        if state.stopped or state.time_limited or state.interrupted:
             break
+        if state.phase == len(state.plan) - 1:  # keep the last phase's optimizer: a resume
+            break  # with more steps (`mpinn resume --steps`) continues it
         state.next_phase()
     step = state.step
     if state.time_limited and (not state.history or state.history[-1]["step"] != step):
@@ -95,11 +131,32 @@ def train(
             }
         )
     state.wall_time_s = before + time.perf_counter() - clock
-    if steps_here == 0 or state.stopped:  # no step taken, or networks restored: evaluate anew
+    if steps_here == 0 or state.restored:  # no step taken, or networks restored: evaluate anew
         losses = losses_at(setup, max(step - 1, 0))
     state.final_losses = {k: float(v.detach()) for k, v in losses.items()}
     state.final_weights = balancer.weights
     return state
+
+
+def _raw(row: dict) -> float:
+    """The unweighted sum of a history row's term losses (balancing weights can move the
+    weighted total by orders of magnitude in a healthy run; the terms themselves cannot)."""
+    return sum(v for k, v in row.items() if k.startswith("loss["))
+
+
+def _blowup(history: list, initial: float | None) -> str | None:
+    """Why the run diverged, judged on the logged term losses, or None."""
+    if not history or initial is None:
+        return None
+    last = _raw(history[-1])
+    low = min([initial] + [_raw(r) for r in history[:-1]])
+    if not math.isfinite(last) or (last > initial and low > 0 and last > BLOWUP * low):
+        return (
+            f"diverged: the loss grew to {last:.3g} at step {history[-1]['step']}, "
+            f"{last / low:.0e} times its lowest value {low:.3g} (is the learning rate too "
+            "large?)"
+        )
+    return None
 
 
 def _closure_step(setup: Setup, optimizer, balancer: Balancer, fixed_step: int):

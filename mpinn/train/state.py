@@ -53,7 +53,11 @@ class TrainState:
     last_good_step: int = 0
     l2: dict = field(default_factory=dict)  # the latest relative L2 errors
     wall_time_s: float = 0.0  # training time spent so far
-    stopped: str | None = None  # why training stopped early, or None
+    stopped: str | None = None  # why training stopped early (a failure), or None
+    diverged: bool = False  # stopped because the loss became non-finite or blew up
+    restored: bool = False  # the NaN guard put back the networks of last_good_step
+    interrupted: str | None = None  # the signal that paused the run (resumable), or None
+    initial_loss: float | None = None  # the unweighted term losses of the first step
     time_limited: bool = False  # stopped by cfg.time_limit_s (a budget, not a failure)
     final_losses: dict = field(default_factory=dict)
     final_weights: dict = field(default_factory=dict)
@@ -79,6 +83,12 @@ class TrainState:
     @property
     def steps_done(self) -> int:
         return self.step
+
+    @property
+    def model_step(self) -> int:
+        """The step whose networks the model holds: after the NaN guard restored the last
+        good networks, that row's step, not the step that failed."""
+        return self.last_good_step if self.diverged and self.restored else self.step
 
     @property
     def phase_name(self) -> str | None:
@@ -147,17 +157,38 @@ class TrainState:
             "l2": dict(self.l2),
             "wall_time_s": float(self.wall_time_s),
             "stopped": self.stopped,
+            "diverged": self.diverged,
+            "initial_loss": self.initial_loss,
+            "restored": self.restored,
             "time_limited": self.time_limited,
-            "torch_rng": torch.get_rng_state(),
+            "final_losses": dict(self.final_losses),
+            "final_weights": dict(self.final_weights),
+            "rng": rng_state(),
         }
 
-    def load_state_dict(self, setup, state: dict) -> None:
-        """Restore a :meth:`state_dict` into this state and ``setup``'s networks."""
+    def load_state_dict(self, setup, state: dict, replan: bool = False) -> None:
+        """Restore a :meth:`state_dict` into this state and ``setup``'s networks.
+
+        ``replan``: the run's step count changed (``mpinn resume --steps``); the phases
+        already finished and the current one must be the same, only their lengths ahead
+        may differ."""
         if state.get("format") != FORMAT:
             raise ValueError(f"not a training state ({state.get('format')!r})")
-        if [list(p) for p in state["plan"]] != [[n, s] for n, s in self.plan]:
+        saved = [(str(n), int(s)) for n, s in state["plan"]]
+        if replan:
+            done, here = int(state["phase"]), int(state["step"])
+            same = saved[:done] == [tuple(p) for p in self.plan[:done]] and (
+                done >= len(saved)
+                or (done < len(self.plan) and self.plan[done][0] == saved[done][0])
+            )
+            if not same or sum(n for _, n in self.plan[: min(done, len(self.plan))]) > here:
+                raise ValueError(
+                    f"the optimizer phases {self.plan} for the new step count do not "
+                    f"continue the saved ones {saved} at step {here}"
+                )
+        elif saved != [tuple(p) for p in self.plan]:
             raise ValueError(
-                f"the saved optimizer phases {state['plan']} differ from this run's {self.plan}"
+                f"the saved optimizer phases {saved} differ from this run's {self.plan}"
             )
         setup.nets.load_state_dict(state["nets"])
         self.balancer.load_state_dict(state["balancer"])
@@ -175,4 +206,24 @@ class TrainState:
         self.l2 = dict(state["l2"])
         self.wall_time_s = float(state["wall_time_s"])
         self.stopped, self.time_limited = state["stopped"], bool(state["time_limited"])
-        torch.set_rng_state(state["torch_rng"])
+        self.diverged, self.restored = bool(state["diverged"]), bool(state["restored"])
+        self.initial_loss = state["initial_loss"]
+        self.final_losses = dict(state["final_losses"])
+        self.final_weights = dict(state["final_weights"])
+        set_rng_state(state["rng"])
+
+
+def rng_state() -> dict:
+    """Every random generator training may touch: torch's CPU generator and, where there
+    is one, each CUDA device's. (Collocation points come from per-step generators of
+    their own: a batch is a function of (seed, step).)"""
+    state = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["cpu"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

@@ -129,11 +129,12 @@ def plot_profiles(fields: dict, out: Path, space_names: list) -> Path | None:
     return path
 
 
-def plot_run(run_dir: str | Path) -> list:
-    """(Re)draw every plot of a run directory from its history.csv and fields.npz."""
+def plot_run(run_dir: str | Path, dest: str | Path | None = None) -> list:
+    """(Re)draw every plot of a run directory from its history.csv and fields.npz into
+    ``dest`` (default ``RUN_DIR/plots``)."""
     run_dir = Path(run_dir)
-    out = run_dir / "plots"
-    out.mkdir(exist_ok=True)
+    out = Path(dest) if dest is not None else run_dir / "plots"
+    out.mkdir(parents=True, exist_ok=True)
     paths = []
     hist = run_dir / "history.csv"
     if hist.is_file():

@@ -13,6 +13,7 @@ Two kernels are reported:
   (claim 2), with equality when the ranges share a direction.
 
 Modules: :mod:`.points` (the residual points), :mod:`.jacobian` (J_s, float64),
+:mod:`.memory` (what a check will hold, estimated before it starts),
 :mod:`.spectra` (ranks, projectors, eigenvalues, the growth fit), :mod:`.check` (the whole
 check and its report), :mod:`.table` (the terminal table). The plot is
 :mod:`mpinn.viz.ntk`.
@@ -20,6 +21,7 @@ check and its report), :mod:`.table` (the terminal table). The plot is
 
 from .check import NtkReport, float64_nets, ntk_check
 from .jacobian import jacobian_blocks
+from .memory import memory_estimate
 from .points import PointSet, point_sets
 from .spectra import (
     BOUND_RTOL,
@@ -37,6 +39,7 @@ __all__ = [
     "float64_nets",
     "ntk_check",
     "jacobian_blocks",
+    "memory_estimate",
     "PointSet",
     "point_sets",
     "BOUND_RTOL",

@@ -23,14 +23,16 @@ def plan_runs(problem_path: Path, problem, spec: SweepSpec, threads: int):
 
     Returns (definition dict, [(name, params, optimizer, seed, cfg)]).
     """
-    base = config.resolve(problem_path, spec.config, spec.overrides or None)
+    base = config.resolve(problem_path, spec.config, spec.overrides or None, problem=problem)
     optimizers = list(spec.optimizers) or [base.optimizer.name]
     runs, digest = [], hashlib.sha256()
     for name, values, opt, seed in combos(spec, optimizers):
         extra = {"params": values, "optimizer": {"name": opt}, "seed": seed}
         if spec.steps is not None:
             extra["steps"] = int(spec.steps)
-        cfg = config.resolve(problem_path, spec.config, config.merge(spec.overrides or {}, extra))
+        cfg = config.resolve(
+            problem_path, spec.config, config.merge(spec.overrides or {}, extra), problem=problem
+        )
         cfg.threads = 0
         digest.update(json.dumps([name, cfg.to_dict()], sort_keys=True, default=str).encode())
         cfg.threads = threads

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ...lower import load
+from ...runs.files import RunLock, atomic_write
 from .executors import EXECUTORS_BY_NAME, cores, import_distributed
 from .plan import choose_dir, plan_runs
 from .spec import EXECUTORS, FINISHED, SweepError, SweepSpec, validate
@@ -60,60 +61,66 @@ def run_sweep(
     names = [r[0] for r in runs]
     out = choose_dir(out_dir, definition, names)
     out.mkdir(parents=True, exist_ok=True)
-    sweep_json = out / "sweep.json"
-    if not sweep_json.is_file():
-        sweep_json.write_text(
-            json.dumps(
-                {
-                    "definition": definition,
-                    "runs": names,
-                    "created": datetime.now().isoformat(timespec="seconds"),
-                    "spec": {**asdict(spec), "config": definition["config"]},
-                },
-                indent=2,
-                default=str,
-            ),
-            encoding="utf-8",
-        )
-
-    tasks, rows, todo = {}, {}, []
-    for name, values, opt, seed, cfg in runs:
-        task = {
-            "problem_file": str(problem_path),
-            "run_dir": str((out / name).resolve()),
-            "name": name,
-            "params": values,
-            "optimizer": opt,
-            "seed": seed,
-            "cfg": cfg,
-            "run_plots": spec.run_plots,
-        }
-        tasks[name] = task
-        status, metrics, error = run_status(out / name)
-        rows[name] = make_row(task, metrics) if metrics is not None else make_row(task, None, error)
-        if status not in FINISHED:
-            todo.append(task)
-    param_names = list(spec.params)
-    write_csv(out, [rows[n] for n in names], param_names)
-
-    bar = _Bar(len(todo), len(names) - len(todo), out, progress, console)
-    with bar:
-
-        def on_done(task, row):
-            rows[task["name"]] = row
-            write_csv(out, [rows[n] for n in names], param_names)
-            bar.advance(row)
-
-        if todo:
-            EXECUTORS_BY_NAME[executor](
-                todo, min(workers, len(todo)), threads_per_worker, address, on_done
+    lock = RunLock(out).acquire()  # one sweep per directory (its runs lock their own)
+    try:
+        sweep_json = out / "sweep.json"
+        if not sweep_json.is_file():
+            atomic_write(
+                sweep_json,
+                json.dumps(
+                    {
+                        "definition": definition,
+                        "runs": names,
+                        "created": datetime.now().isoformat(timespec="seconds"),
+                        "spec": {**asdict(spec), "config": definition["config"]},
+                    },
+                    indent=2,
+                    default=str,
+                ),
             )
-    result = [rows[n] for n in names]
-    table = write_results(out, result, param_names, problem.name)
-    if progress:
-        print_degradation(table, param_names, bar.console)
-        bar.console.print(f"sweep results in {out}")
-    return [flat_row(r) for r in result]
+
+        tasks, rows, todo = {}, {}, []
+        for name, values, opt, seed, cfg in runs:
+            task = {
+                "problem_file": str(problem_path),
+                "run_dir": str((out / name).resolve()),
+                "name": name,
+                "params": values,
+                "optimizer": opt,
+                "seed": seed,
+                "cfg": cfg,
+                "run_plots": spec.run_plots,
+            }
+            tasks[name] = task
+            status, metrics, error = run_status(out / name)
+            rows[name] = (
+                make_row(task, metrics) if metrics is not None else make_row(task, None, error)
+            )
+            if status not in FINISHED:
+                todo.append(task)
+        param_names = list(spec.params)
+        write_csv(out, [rows[n] for n in names], param_names)
+
+        bar = _Bar(len(todo), len(names) - len(todo), out, progress, console)
+        with bar:
+
+            def on_done(task, row):
+                rows[task["name"]] = row
+                write_csv(out, [rows[n] for n in names], param_names)
+                bar.advance(row)
+
+            if todo:
+                EXECUTORS_BY_NAME[executor](
+                    todo, min(workers, len(todo)), threads_per_worker, address, on_done
+                )
+        result = [rows[n] for n in names]
+        table = write_results(out, result, param_names, problem.name)
+        if progress:
+            print_degradation(table, param_names, bar.console)
+            bar.console.print(f"sweep results in {out}")
+        return [flat_row(r) for r in result]
+    finally:
+        lock.release()
 
 
 class _Bar:

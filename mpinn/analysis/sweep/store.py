@@ -56,8 +56,8 @@ def run_status(run_dir: Path) -> tuple:
         metrics = None
     if metrics is not None:
         stopped = metrics.get("stopped") or ""
-        if stopped.startswith("interrupted"):
-            return "pending", None, ""
+        if metrics.get("status") == "interrupted":
+            return "pending", None, ""  # resumed by the next run of the sweep
         return ("stopped" if stopped else "ok"), metrics, stopped
     err = run_dir / "error.txt"
     if err.is_file():
