@@ -9,7 +9,7 @@ from .common import UsageError
 
 def cmd_resume(args, console) -> int:
     from .. import runs  # torch: imported when the run starts
-    from .solve import _safe, run_with_progress
+    from .solve import run_with_progress
 
     run_dir = Path(args.run_dir)
     if args.steps is not None and args.steps < 0:
@@ -19,10 +19,6 @@ def cmd_resume(args, console) -> int:
         steps_total = _saved_steps(run_dir)
     else:
         steps_total = steps
-    if not args.quiet:
-        console.print(
-            f"resuming {_safe(run_dir)}" + (f" to step {steps}" if steps is not None else "")
-        )
     return run_with_progress(
         lambda **kw: runs.resume(run_dir, steps=steps, **kw),
         steps_total,

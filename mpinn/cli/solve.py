@@ -27,6 +27,7 @@ def _safe(value) -> str:
 
 def cmd_solve(args, console: Console) -> int:
     from .. import runs  # torch: imported when a run starts, not by `mpinn --help`
+    from ..runs.directory import check_out
 
     path = problem_path(args.file)
     problem = load_problem(path)
@@ -36,6 +37,7 @@ def cmd_solve(args, console: Console) -> int:
         path, args.config, overrides_from_args(args, problem), quick=args.quick, problem=problem
     )
     out = Path(args.out) if args.out else runs.default_run_dir(problem.name)
+    check_out(out, args.overwrite)  # before anything is printed, computed or written
     if not args.quiet:
         values = problem.param_values(cfg.params)
         params = ", ".join(f"{k}={v:g}" for k, v in values.items())
