@@ -169,6 +169,7 @@ def validate(cfg: SolveConfig, problem=None) -> None:
             _number(f"outputs.{name}", spec)
     _bool("normalize_inputs", cfg.normalize_inputs)
     _text("ensemble", cfg.ensemble, ("auto", "on", "off"))
+    _text("eval.report", cfg.eval.report, ("best", "last"))
 
     s = cfg.sampling
     _int("sampling.interior", s.interior, 1)

@@ -57,6 +57,7 @@ class BalanceConfig:
 class EvalConfig:
     grid: int = 0
     every: int = 500
+    report: str = "best"  # best (by the validation residual) | last
 
 
 @dataclass

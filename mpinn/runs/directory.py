@@ -13,6 +13,7 @@ values and load with ``torch.load(..., weights_only=True)``.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -180,17 +181,51 @@ def run_status(state) -> str:
     return "finished"
 
 
+def _errors(setup) -> tuple:
+    """(fields.npz arrays, {field: L2}, L2 kinds, mean relative L2) of the networks now."""
+    arrays, l2, kinds = grid_fields(setup)
+    arrays["space_names"] = np.array([s.name for s in setup.problem.space])
+    # the mean is over relative errors only (an identically-zero reference has an RMS error)
+    known = [v for f, v in l2.items() if v is not None and kinds.get(f) == "relative"]
+    return arrays, l2, kinds, _clean(float(np.mean(known))) if known else None
+
+
+def _summary(step, validation, l2, l2_mean) -> dict:
+    return {
+        "step": step,
+        "validation": _clean(validation),
+        "l2": {k: _clean(v) for k, v in l2.items()},
+        "l2_mean": l2_mean,
+    }
+
+
 def write_run(
     out: Path, setup, result, problem_path: str | Path | None, plots: bool = True
 ) -> dict:
     """Write every result file of a finished, stopped or interrupted run as one commit
-    (the inputs: :func:`write_inputs`); returns the metrics."""
-    arrays, l2, kinds = grid_fields(setup)
-    arrays["space_names"] = np.array([s.name for s in setup.problem.space])
-    arrays["step"] = np.array(result.model_step)  # the networks these values come from
-    # the mean is over relative errors only (an identically-zero reference has an RMS error)
-    known = [v for f, v in l2.items() if v is not None and kinds.get(f) == "relative"]
+    (the inputs: :func:`write_inputs`); returns the metrics.
+
+    The reported networks (``model.pt``, ``fields.npz``, ``l2``) are those of the smallest
+    validation residual (``eval.report: best``, the default) or the last ones; metrics.json
+    has both under ``best`` and ``last``. ``state.pt`` always holds the last state (to
+    resume)."""
     cfg = setup.cfg
+    state_bytes = _torch_bytes(result.state_dict(setup))  # the last state, whatever is reported
+    arrays, l2, kinds, l2_mean = _errors(setup)
+    last = _summary(result.model_step, result.validation, l2, l2_mean)
+    best = None
+    reported_step = result.model_step
+    if result.best_step is not None:
+        best_l2 = {k: v for k, v in result.best_l2.items() if v is not None}
+        rel = [v for f, v in best_l2.items() if kinds.get(f) == "relative"]
+        best_mean = _clean(float(np.mean(rel))) if rel else None
+        best = _summary(result.best_step, result.best_validation, best_l2, best_mean)
+        if cfg.eval.report == "best" and result.best_step != result.model_step:
+            current = copy.deepcopy(setup.nets.state_dict())
+            setup.nets.load_state_dict(result.best_nets)
+            arrays, l2, kinds, l2_mean = _errors(setup)
+            reported_step = result.best_step
+    arrays["step"] = np.array(reported_step)  # the networks these values come from
     metrics = {
         "problem": setup.problem.name,
         "problem_file": str(problem_path) if problem_path else None,
@@ -201,14 +236,18 @@ def write_run(
         "balance": cfg.balance.name,
         "steps": cfg.steps,
         "steps_done": result.steps_done,
-        "model_step": result.model_step,
+        "model_step": reported_step,
+        "reported_step": reported_step,
+        "report": cfg.eval.report,
         "seed": cfg.seed,
         "dtype": cfg.dtype,
         "device": cfg.device,
         "wall_time_s": result.wall_time_s,
         "l2": {k: _clean(v) for k, v in l2.items()},
         "l2_kind": kinds,
-        "l2_mean": _clean(float(np.mean(known))) if known else None,
+        "l2_mean": l2_mean,
+        "best": best,
+        "last": last,
         "final_losses": {k: _clean(v) for k, v in result.final_losses.items()},
         "final_weights": result.final_weights,
         "stopped": result.stopped,
@@ -216,21 +255,27 @@ def write_run(
         "time_limited": result.time_limited,
         "versions": {"mpinn": __version__, "torch": torch.__version__},
     }
-    with Commit(out) as c:
-        _write_state_files(c, setup, result)
+    try:
+        with Commit(out) as c:
+            c.write("state.pt", state_bytes)
+            save_model(c.path("model.pt"), setup.nets, reported_step)  # the reported networks
+            c.write("history.csv", history_csv(result.history))
 
-        def npz(path):
-            with open(path, "wb") as fh:
-                np.savez_compressed(fh, **arrays)
+            def npz(path):
+                with open(path, "wb") as fh:
+                    np.savez_compressed(fh, **arrays)
 
-        c.write("fields.npz", npz)
-        c.write("metrics.json", json.dumps(metrics, indent=2))
-        if plots:
-            for p in plot_run(c.stage, c.stage / "plots"):
-                c.path(str(Path(p).relative_to(c.stage)))
-        elif (out / "plots").is_dir():  # plots of an older state would contradict these
-            for p in (out / "plots").glob("*.png"):
-                c.remove(f"plots/{p.name}")
+            c.write("fields.npz", npz)
+            c.write("metrics.json", json.dumps(metrics, indent=2))
+            if plots:
+                for p in plot_run(c.stage, c.stage / "plots"):
+                    c.path(str(Path(p).relative_to(c.stage)))
+            elif (out / "plots").is_dir():  # plots of an older state would contradict these
+                for p in (out / "plots").glob("*.png"):
+                    c.remove(f"plots/{p.name}")
+    finally:
+        if reported_step != result.model_step:
+            setup.nets.load_state_dict(current)  # the last networks again (the state)
     return metrics
 
 

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import torch
 
-from .setup import Setup
+from .setup import Setup, losses_at
 
 DEFAULT_GRID = {1: 1001, 2: 161, 3: 41}
 
@@ -67,6 +68,21 @@ def l2_kinds(ref: dict) -> dict:
         )
         for f, r in ref.items()
     }
+
+
+def validation_sampler(setup: Setup):
+    """Fixed validation points: the training sampler's sizes, clustering and domain, drawn
+    once from a stream of their own (never a training batch)."""
+    return dataclasses.replace(
+        setup.sampler, seed=(setup.sampler.seed + 1) * 1_000_003, resample_every=0
+    )
+
+
+def validation_residual(setup: Setup, sampler) -> float:
+    """The unweighted sum of every term's mean squared residual on the validation points:
+    how well the networks solve the problem, measured without the solution."""
+    losses = losses_at(setup, 0, sampler)
+    return float(sum(float(v.detach()) for v in losses.values()))
 
 
 def current_l2(setup: Setup, points) -> dict:

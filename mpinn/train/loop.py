@@ -28,7 +28,7 @@ import time
 import torch
 
 from .balance import Balancer
-from .evaluate import current_l2, eval_points
+from .evaluate import current_l2, eval_points, validation_residual, validation_sampler
 from .optim import needs_closure
 from .setup import Setup, losses_at
 from .state import TrainState
@@ -54,6 +54,7 @@ def train(
     params = list(setup.nets.parameters())
     balancer = state.balancer
     eval_pts = eval_points(setup)[0]
+    vsampler = validation_sampler(setup) if cfg.eval.every else None
     clock = time.perf_counter()
     before = state.wall_time_s
     steps_here = 0
@@ -87,7 +88,7 @@ def train(
             state.step = step = step + 1
             steps_here += 1
             state.wall_time_s = before + time.perf_counter() - clock
-            _record(setup, state, losses, total, eval_pts)
+            _record(setup, state, losses, total, eval_pts, vsampler)
             if progress is not None:
                 progress.update(
                     step,
@@ -174,13 +175,16 @@ def _closure_step(setup: Setup, optimizer, balancer: Balancer, fixed_step: int):
     return losses, balancer.combine(losses)
 
 
-def _record(setup: Setup, state: TrainState, losses: dict, total, eval_pts) -> None:
-    """After a step: L2 every ``eval.every`` steps, a history row every ``log_every`` steps
-    (and at every L2), and the NaN guard's copy of the networks with each row."""
+def _record(setup: Setup, state: TrainState, losses: dict, total, eval_pts, vsampler) -> None:
+    """After a step: L2 and the validation residual every ``eval.every`` steps (keeping the
+    best networks by validation), a history row every ``log_every`` steps (and at every
+    L2), and the NaN guard's copy of the networks with each row."""
     cfg, step = setup.cfg, state.step
     fresh_l2 = (cfg.eval.every and step % cfg.eval.every == 0) or step == cfg.steps
     if fresh_l2:
         state.l2 = current_l2(setup, eval_pts)
+        if vsampler is not None:
+            state.keep_if_best(setup, validation_residual(setup, vsampler))
     if not (step % max(cfg.log_every, 1) == 0 or step == cfg.steps or fresh_l2):
         return
     state.last_good = copy.deepcopy(setup.nets.state_dict())
@@ -195,5 +199,7 @@ def _record(setup: Setup, state: TrainState, losses: dict, total, eval_pts) -> N
     row.update({f"loss[{k}]": float(v.detach()) for k, v in losses.items()})
     row.update({f"weight[{k}]": w for k, w in state.balancer.weights.items()})
     if fresh_l2:
+        if vsampler is not None:
+            row["validation"] = state.validation
         row.update({f"l2[{k}]": v for k, v in state.l2.items()})
     state.history.append(row)

@@ -174,20 +174,22 @@ def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
     return Setup(problem, cfg, domain, program, nets, sampler, groups, device, dtype, reference)
 
 
-def points_for(setup: Setup, group: Group, step: int):
-    """The batch of ``group`` at ``step``: (points, normals or None)."""
+def points_for(setup: Setup, group: Group, step: int, sampler: Sampler | None = None):
+    """The batch of ``group`` at ``step``: (points, normals or None). ``sampler``: another
+    stream than the training one (the validation points)."""
+    sampler = sampler or setup.sampler
     if group.kind == "interior":
-        return setup.sampler.interior(step), None
+        return sampler.interior(step), None
     if group.kind == "faces":
-        return setup.sampler.faces(group.region, group.n, step)
-    return setup.sampler.initial(step, group.n), None
+        return sampler.faces(group.region, group.n, step)
+    return sampler.initial(step, group.n), None
 
 
-def losses_at(setup: Setup, step: int) -> dict:
+def losses_at(setup: Setup, step: int, sampler: Sampler | None = None) -> dict:
     """Mean squared residual of every term, on the batch of ``step``."""
     out = {}
     for group in setup.groups:
-        points, normals = points_for(setup, group, step)
+        points, normals = points_for(setup, group, step, sampler)
         points = points.to(setup.device)
         normals = normals.to(setup.device) if normals is not None else None
         res = setup.program.evaluate(setup.nets, points, group.terms, setup.values, normals)

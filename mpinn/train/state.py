@@ -52,6 +52,11 @@ class TrainState:
     last_good: dict = field(default_factory=dict)  # networks at the last history row
     last_good_step: int = 0
     l2: dict = field(default_factory=dict)  # the latest relative L2 errors
+    validation: float | None = None  # the latest validation residual (fixed points)
+    best_step: int | None = None  # the step of the smallest validation residual so far
+    best_validation: float | None = None
+    best_l2: dict = field(default_factory=dict)  # the L2 errors at best_step
+    best_nets: dict = field(default_factory=dict)  # the networks at best_step
     wall_time_s: float = 0.0  # training time spent so far
     stopped: str | None = None  # why training stopped early (a failure), or None
     diverged: bool = False  # stopped because the loss became non-finite or blew up
@@ -83,6 +88,16 @@ class TrainState:
     @property
     def steps_done(self) -> int:
         return self.step
+
+    def keep_if_best(self, setup, validation: float) -> None:
+        """Remember the networks when ``validation`` is the smallest residual so far."""
+        self.validation = validation
+        if validation == validation and (  # not NaN
+            self.best_validation is None or validation < self.best_validation
+        ):
+            self.best_step, self.best_validation = self.step, validation
+            self.best_l2 = dict(self.l2)
+            self.best_nets = copy.deepcopy(setup.nets.state_dict())
 
     @property
     def model_step(self) -> int:
@@ -155,6 +170,11 @@ class TrainState:
             "last_good": {k: v.detach().clone() for k, v in self.last_good.items()},
             "last_good_step": self.last_good_step,
             "l2": dict(self.l2),
+            "validation": self.validation,
+            "best_step": self.best_step,
+            "best_validation": self.best_validation,
+            "best_l2": dict(self.best_l2),
+            "best_nets": {k: v.detach().clone() for k, v in self.best_nets.items()},
             "wall_time_s": float(self.wall_time_s),
             "stopped": self.stopped,
             "diverged": self.diverged,
@@ -204,6 +224,9 @@ class TrainState:
         self.last_good = {k: v.clone() for k, v in state["last_good"].items()}
         self.last_good_step = int(state["last_good_step"])
         self.l2 = dict(state["l2"])
+        self.validation, self.best_step = state["validation"], state["best_step"]
+        self.best_validation, self.best_l2 = state["best_validation"], dict(state["best_l2"])
+        self.best_nets = {k: v.clone() for k, v in state["best_nets"].items()}
         self.wall_time_s = float(state["wall_time_s"])
         self.stopped, self.time_limited = state["stopped"], bool(state["time_limited"])
         self.diverged, self.restored = bool(state["diverged"]), bool(state["restored"])
