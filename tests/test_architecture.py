@@ -138,7 +138,8 @@ def test_check_imports_no_torch_and_is_fast():
 
 
 @pytest.mark.parametrize(
-    "command", ["", "solve", "resume", "ntk-check", "sweep", "plot", "reference", "check"]
+    "command",
+    ["", "solve", "resume", "ntk-check", "sweep", "plot", "reference", "check", "export", "report"],
 )
 def test_help_imports_no_torch_nor_sympy(command):
     rc, heavy, _ = _probe(([command] if command else []) + ["--help"])

@@ -12,6 +12,7 @@ Subcommands import their heavy dependencies (torch, matplotlib) when they run, s
 
 from __future__ import annotations
 
+import os
 import sys
 
 from rich.console import Console
@@ -19,11 +20,14 @@ from rich.console import Console
 from .. import __version__
 from ..config import ConfigError
 from ..lang.diagnostics import MpError, printable
-from . import check, ntk, plot, reference, resume, solve, sweep
+from . import check, export, ntk, plot, reference, report, resume, solve, sweep, synth
 from .common import Parser, UsageError
 
+#: The width of tables when the output is not a terminal and $COLUMNS is not set.
+PLAIN_WIDTH = 160
+
 #: The subcommands, in the order `mpinn --help` lists them.
-COMMANDS = (check, solve, resume, plot, reference, ntk, sweep)
+COMMANDS = (check, solve, resume, plot, report, export, reference, ntk, sweep, synth)
 
 
 def make_parser() -> Parser:
@@ -38,8 +42,20 @@ def make_parser() -> Parser:
     return parser
 
 
-def main(argv=None) -> int:
+def make_console() -> Console:
+    """The console of a command: rich as usual on a terminal. Anything else (a file, a
+    pipe, CI) gets whole lines, never wrapped at an assumed 80 columns (``soft_wrap``), and
+    room for tables: ``$COLUMNS`` if set, else :data:`PLAIN_WIDTH`."""
     console = Console(stderr=False)
+    if console.is_terminal:
+        return console
+    columns = os.environ.get("COLUMNS", "")
+    width = None if columns.isdigit() else PLAIN_WIDTH
+    return Console(stderr=False, soft_wrap=True, width=width)
+
+
+def main(argv=None) -> int:
+    console = make_console()
     try:
         args = make_parser().parse_args(argv)
         return args.run(args, console)

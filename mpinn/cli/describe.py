@@ -113,11 +113,17 @@ def render(problem: Problem, console: Console) -> None:
         for name, par in problem.params.items():
             derived = not par.expr.is_Number
             value = _value(values[name]) if name in values else "?"
-            table.add_row(
-                escape(printable(name)),
-                value,
-                escape(f"= {format_expr(par.expr)}") + "  [dim](derived)[/dim]" if derived else "",
+            note = (
+                escape(f"= {format_expr(par.expr)}") + "  [dim](derived)[/dim]" if derived else ""
             )
+            if par.unknown:
+                where = (
+                    f" in [{format_expr(par.bounds[0])}, {format_expr(par.bounds[1])}]"
+                    if par.bounds
+                    else ""
+                )
+                note = f"[magenta]unknown[/magenta]: initial guess{escape(where)}"
+            table.add_row(escape(printable(name)), value, note)
         out(table)
 
     # --- features, definitions
@@ -172,6 +178,15 @@ def render(problem: Problem, console: Console) -> None:
                 f"{escape(where)})[/dim]"
             )
             out(f"      {escape(format_expr(term.lhs))} = {escape(format_expr(term.rhs))}")
+    if problem.data:
+        out()
+        out("[bold]data[/bold] [dim](measured values; one loss term per field)[/dim]")
+        for ds in problem.data.values():
+            terms = ", ".join(ds.term_name(f) for f in ds.fields)
+            out(
+                f"  [cyan]{escape(printable(terms))}[/cyan]: {escape(', '.join(ds.fields))} at "
+                f"{len(ds.points)} points from {escape(printable(ds.path))}"
+            )
     if problem.boundaries:
         out()
         out("[bold]boundaries[/bold]")
@@ -185,7 +200,8 @@ def render(problem: Problem, console: Console) -> None:
             f"[yellow]{len(problem.warnings)} warning"
             f"{'s' if len(problem.warnings) != 1 else ''}[/yellow]"
         )
-        for warning in problem.warnings:
-            out(f"[yellow]{escape(warning.format())}[/yellow]")
+        for warning in problem.warnings:  # one line at a time: out() escapes line breaks
+            for line in warning.format().splitlines():
+                out(f"[yellow]{escape(line)}[/yellow]")
     else:
         out("[green]no warnings[/green]")

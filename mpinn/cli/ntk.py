@@ -26,6 +26,7 @@ def cmd_ntk_check(args, console) -> int:
     from ..analysis.ntk import memory_estimate, ntk_check, render
     from ..runs import load_model
     from ..viz.ntk import plot
+    from .progress import StatusLog
 
     path = problem_path(args.file)
     problem = load_problem(path)
@@ -61,9 +62,16 @@ def cmd_ntk_check(args, console) -> int:
             raise UsageError(
                 f"cannot load {run_dir / 'model.pt'} into the networks of {problem.name}: {exc}"
             ) from None
-    report = ntk_check(
-        setup, sweep, include_conditions=args.include_conditions, chunk=args.chunk, basis=args.basis
-    )
+    with StatusLog(console, f"ntk-check: {problem.name}, {_cases(sweep)}") as log:
+        report = ntk_check(
+            setup,
+            sweep,
+            include_conditions=args.include_conditions,
+            chunk=args.chunk,
+            basis=args.basis,
+            progress=_case_done(log, sweep),
+            log=log,
+        )
     report.info.update(
         {
             "points": cfg.sampling.interior,
@@ -85,6 +93,32 @@ def cmd_ntk_check(args, console) -> int:
     if args.plot:
         console.print(f"wrote {plot(report, args.plot)}")
     return 0
+
+
+def _cases(sweep) -> str:
+    if sweep is None:
+        return "one case"
+    return f"{len(sweep[1])} values of {sweep[0]}"
+
+
+def _case_done(log, sweep):
+    """A line for each finished case of a sweep (forced: never held back)."""
+    if sweep is None:
+        return None
+    name, values = sweep
+    done = []
+
+    def progress(summary: dict) -> None:
+        done.append(summary)
+        seconds = summary["time_jacobian_s"] + summary["time_spectra_s"]
+        log(
+            f"ntk-check: {name}={values[len(done) - 1]:g} ({len(done)}/{len(values)}) done: "
+            f"λmax(K)={summary['lambda_max_K']:.3e}, "
+            f"λmax(K_P)={summary['lambda_max_KP']:.6f}, {seconds:.1f} s",
+            force=True,
+        )
+
+    return progress
 
 
 def _check_memory(estimate: dict) -> None:

@@ -10,6 +10,7 @@ from .common import UsageError, load_problem, overrides_from_args, problem_path
 
 def cmd_reference(args, console) -> int:
     from .. import reference
+    from .progress import StatusLog
 
     path = problem_path(args.file)
     problem = load_problem(path)
@@ -25,8 +26,9 @@ def cmd_reference(args, console) -> int:
         grid = reference.parse_grid(args.grid or cfg.reference.grid)
         values = problem.param_values(cfg.params)
         start = time.perf_counter()
-        with console.status(f"solving the {solver} reference on a {grid[0]}x{grid[1]} grid"):
-            out = reference.compute(problem, values, solver, grid, args.out)
+        title = f"reference: solving the {solver} reference on a {grid[0]}x{grid[1]} grid"
+        with StatusLog(console, title) as log:  # a spinner, or lines when not a terminal
+            out = reference.compute(problem, values, solver, grid, args.out, log=log)
     except (ValueError, KeyError) as exc:
         raise UsageError(str(exc)) from None
     console.print(f"reference written to {out} ({time.perf_counter() - start:.1f} s)")

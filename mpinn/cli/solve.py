@@ -102,6 +102,15 @@ def print_summary(metrics: dict, out: Path, console: Console) -> None:
     if metrics["l2_mean"] is not None:
         table.add_row("[bold]mean[/bold]", f"[bold]{metrics['l2_mean']:.3e}[/bold]")
     console.print(table)
+    unknowns = metrics.get("unknowns") or {}
+    if unknowns:
+        found = Table(title="unknowns")
+        found.add_column("name")
+        found.add_column("estimate", justify="right")
+        found.add_column("initial", justify="right")
+        for name, u in unknowns.items():
+            found.add_row(_safe(name), f"{u['value']:.6g}", f"{u['initial']:.6g}")
+        console.print(found)
     if metrics.get("stopped"):
         console.print(f"[red]stopped early:[/red] {_safe(metrics['stopped'])}")
         if metrics.get("model_step", metrics["steps_done"]) != metrics["steps_done"]:

@@ -40,7 +40,9 @@ class ResidualProgram:
         for atom, key in ordered:
             plain = plain.xreplace({atom: key.symbol})
         leaves = tuple(k.symbol for k in keys.values())
-        fn = TorchExpr([plain], self.coords + self.param_symbols + self.normal + leaves)
+        # measured values of a data term (``data obs: u from ...``): leaves given per call
+        data = tuple(sorted((s for s in plain.free_symbols if s.name.startswith("data:")), key=str))
+        fn = TorchExpr([plain], self.coords + self.param_symbols + self.normal + leaves + data)
         return fn, tuple(keys.values())
 
     def compiled(self, name: str):
@@ -70,7 +72,9 @@ class ResidualProgram:
         params: dict,
         normals=None,
         create_graph: bool = True,
+        data: dict | None = None,
     ) -> dict:
+        """``data``: {data symbol: measured values [n]} for data terms."""
         if getattr(nets, "stackable", False):
             batch = StackedBatch(nets, points, self.needed(names), create_graph=create_graph)
             points = batch.X[0]
@@ -79,6 +83,7 @@ class ResidualProgram:
                 points = points.detach().requires_grad_(True)
             batch = Batch(nets(points), points, create_graph=create_graph)
         values = self.leaf_values(points, params, normals)
+        values.update(data or {})
         out = {}
         for name in names:
             fn, keys = self._compiled[name]

@@ -175,6 +175,7 @@ def validate(cfg: SolveConfig, problem=None) -> None:
     _int("sampling.interior", s.interior, 1)
     _int("sampling.boundary", s.boundary, 1)
     _int("sampling.initial", s.initial, 1)
+    _int("sampling.data", s.data, 1)
     _text("sampling.method", s.method, ("uniform", "sobol"))
     _int("sampling.resample_every", s.resample_every, 0)  # 0: one fixed batch
     _check_cluster(s.cluster)

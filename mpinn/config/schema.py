@@ -29,6 +29,7 @@ class SamplingConfig:
     interior: int = 256
     boundary: int = 64
     initial: int = 128
+    data: int = 256  # measured points per step of each data statement (all, if fewer)
     method: str = "uniform"
     resample_every: int = 1
     cluster: list = field(default_factory=list)

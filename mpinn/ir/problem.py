@@ -31,6 +31,7 @@ class TermKind(str, Enum):
     PDE = "pde"
     BC = "bc"
     IC = "ic"
+    DATA = "data"  # a field against measured values (``data obs: u from "u.csv"``)
 
     def __str__(self) -> str:
         return self.value
@@ -53,8 +54,32 @@ class ConditionForm(str, Enum):
 @dataclass(frozen=True)
 class Param:
     name: str
-    expr: sp.Expr  # in terms of earlier parameters
+    expr: sp.Expr  # in terms of earlier parameters (for an unknown: the initial guess)
     span: Span | None = None
+    unknown: bool = False  # trained with the networks (``unknown k = 0.5``)
+    bounds: tuple | None = None  # (lo, hi) expressions of an unknown kept inside them
+
+
+def data_symbol(dataset: str, field_name: str) -> sp.Symbol:
+    """The leaf standing for the measured values of ``field_name`` in a data term (a name no
+    .mp file can spell, so it never clashes)."""
+    return sp.Symbol(f"data:{dataset}:{field_name}", real=True)
+
+
+@dataclass(eq=False)
+class DataSet:
+    """Measured values read from a CSV or NPZ file: ``points`` [n, coords] and one value
+    array [n] per field, float64, checked (columns, finiteness, inside the domain)."""
+
+    name: str
+    fields: tuple
+    path: str
+    points: object  # numpy array [n, len(problem.coords)]
+    values: dict  # field -> numpy array [n]
+    span: Span | None = None
+
+    def term_name(self, field_name: str) -> str:
+        return self.name if len(self.fields) == 1 else f"{self.name}.{field_name}"
 
 
 @dataclass(frozen=True)
@@ -97,6 +122,13 @@ class Problem:
     warnings: list = field(default_factory=list)
     source: str = ""
     let_functions: dict = field(default_factory=dict)  # name -> (arg names, body source text)
+    data: dict = field(default_factory=dict)  # name -> DataSet
+    data_terms: list = field(default_factory=list)  # Terms of kind DATA
+
+    @property
+    def unknowns(self) -> dict:
+        """The parameters trained with the networks, by name."""
+        return {n: p for n, p in self.params.items() if p.unknown}
 
     @property
     def coords(self) -> tuple:
@@ -112,7 +144,7 @@ class Problem:
 
     @property
     def terms(self) -> list:
-        return list(self.equations) + list(self.conditions)
+        return list(self.equations) + list(self.conditions) + list(self.data_terms)
 
     def param_values(self, overrides: dict | None = None) -> dict:
         """Numeric parameter values, derived parameters recomputed after overrides."""

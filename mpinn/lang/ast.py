@@ -90,6 +90,26 @@ class ParamStmt:
 
 
 @dataclass(frozen=True)
+class UnknownStmt:
+    """``unknown k = 0.5 in [0.01, 10]``: a constant trained with the networks."""
+
+    name: Ident
+    expr: object  # the initial guess
+    bounds: tuple | None  # (lo, hi) expressions, or None
+    span: Span
+
+
+@dataclass(frozen=True)
+class DataStmt:
+    """``data obs: u, v from "u_obs.csv"``: measured values of fields at points."""
+
+    name: Ident
+    fields: tuple  # of Ident
+    path: str  # as written, relative to the .mp file
+    span: Span
+
+
+@dataclass(frozen=True)
 class DomainStmt:
     coords: tuple  # of Ident
     intervals: tuple  # of (lo, hi) expressions

@@ -45,6 +45,8 @@ MAX_NUMBER_EXPONENT = 400  # |e| in 1.5e-3 style literals
 STATEMENT_KEYWORDS = (
     "problem",
     "param",
+    "unknown",
+    "data",
     "domain",
     "time",
     "field",
@@ -78,7 +80,10 @@ _TOKEN_WORDS = {
     "$END": "end of file",
     "_POW": "'^'",
     "_TIMES": "'x'",
-    **{f"_{w.upper()}": f"'{w}'" for w in STATEMENT_KEYWORDS + ("in", "on", "or", "manufactured")},
+    **{
+        f"_{w.upper()}": f"'{w}'"
+        for w in STATEMENT_KEYWORDS + ("in", "on", "or", "from", "manufactured")
+    },
 }
 
 
@@ -422,6 +427,13 @@ def _statement(st: Tree):
         return ast.ProblemStmt(_ident(ch[0]), title, span)
     if kind == "param_stmt":
         return ast.ParamStmt(_ident(ch[0]), _expr(ch[1]), span)
+    if kind == "unknown_stmt":
+        bounds = _interval(ch[2]) if ch[2] is not None else None
+        return ast.UnknownStmt(_ident(ch[0]), _expr(ch[1]), bounds, span)
+    if kind == "data_stmt":
+        path = str(ch[-1])[1:-1]
+        fields = tuple(_ident(t) for t in ch[1:-1])
+        return ast.DataStmt(_ident(ch[0]), fields, path, span)
     if kind == "domain_stmt":
         coords = tuple(_ident(t) for t in ch[0].children)
         return ast.DomainStmt(coords, tuple(_interval(t) for t in ch[1:]), span)

@@ -19,7 +19,7 @@ from ..ir import Problem
 from ..lang import ast
 from ..lang.diagnostics import MpError
 from ..lang.parser import parse
-from . import checks, conditions, declarations
+from . import checks, conditions, data, declarations
 from .expressions import Lowering
 
 __all__ = ["load", "lower_source"]
@@ -52,7 +52,7 @@ def _run(low: Lowering, module: ast.Module) -> Problem:
     declared below them), then the terms, then the whole-problem checks."""
     deferred = []
     for st in module.statements:
-        if isinstance(st, (ast.PdeStmt, ast.BcStmt, ast.IcStmt)):
+        if isinstance(st, (ast.PdeStmt, ast.BcStmt, ast.IcStmt, ast.DataStmt)):
             deferred.append(st)
         else:
             _guarded(declarations.declare, low, st)
@@ -62,7 +62,7 @@ def _run(low: Lowering, module: ast.Module) -> Problem:
             hint="add e.g. 'domain x in [0, 1]' or 'domain (x, y) in [0, 1] x [0, 1]'",
         )
     for st in deferred:
-        _guarded(conditions.lower_term, low, st)
+        _guarded(data.data if isinstance(st, ast.DataStmt) else conditions.lower_term, low, st)
     if not low.fields:
         raise MpError("the problem has no fields", hint="declare them: 'field u, v'")
     if not low.equations:
@@ -88,6 +88,8 @@ def _run(low: Lowering, module: ast.Module) -> Problem:
         boundaries=dict(low.boundaries),
         source=low.source,
         let_functions=dict(low.let_functions),
+        data=dict(low.data),
+        data_terms=list(low.data_terms),
     )
     problem.warnings.extend(checks.warnings(low, problem))
     return problem

@@ -37,7 +37,7 @@ def warnings(low, problem) -> list:
         span = low.field_spans.get(f)
         if f not in in_pde:
             warn(f"field '{f}' appears in no equation", span)
-        if f not in in_bc:
+        if f not in in_bc and not problem.data:  # inverse problems: data may determine it
             warn(
                 f"field '{f}' has no boundary data",
                 span,
@@ -65,7 +65,7 @@ def warnings(low, problem) -> list:
         if face not in covered:
             end = low.bounds[face.axis][face.side]
             warn(f"no boundary condition on {names[face.axis]} = {end}", low.domain_span)
-    if len(problem.equations) != len(problem.fields):
+    if len(problem.equations) != len(problem.fields) and not problem.data:
         warn(
             f"{len(problem.equations)} equations for {len(problem.fields)} fields",
             low.domain_span,

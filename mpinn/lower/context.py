@@ -40,6 +40,8 @@ class Context:
         self.boundaries: dict = {}
         self.equations: list = []
         self.conditions: list = []
+        self.data: dict = {}  # name -> ir.DataSet
+        self.data_terms: list = []
         self.term_names: dict[str, Span] = {}
         self.locals: list = []  # argument bindings while a let function body is lowered
         self.let_funcs: dict = {}  # name -> LetStmt with params

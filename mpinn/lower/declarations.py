@@ -9,7 +9,7 @@ import sympy as sp
 from ..ir import NET, Param, output_fields, to_float
 from ..lang import ast
 from ..lang.diagnostics import MpError, did_you_mean
-from . import regions
+from . import data, regions
 from .builtins import CONSTANTS, KEYWORDS
 from .scope import EXACT_SCOPE, FEATURE_SCOPE, LET_SCOPE, OUTPUT_SCOPE, PARAM_SCOPE
 
@@ -20,6 +20,8 @@ def declare(low, st) -> None:
         low.name, low.title = st.name.name, st.title
     elif isinstance(st, ast.ParamStmt):
         _param(low, st)
+    elif isinstance(st, ast.UnknownStmt):
+        data.unknown(low, st)
     elif isinstance(st, ast.DomainStmt):
         _domain(low, st)
     elif isinstance(st, ast.TimeStmt):
@@ -59,6 +61,15 @@ def declare(low, st) -> None:
 def _param(low, st: ast.ParamStmt) -> None:
     low.define(st.name, "parameter")
     expr = low.scalar(low.expr(st.expr, PARAM_SCOPE), st.expr)
+    unknowns = {n for n, p in low.params.items() if p.unknown}
+    unknown = sorted(s.name for s in expr.free_symbols if s.name in unknowns)
+    if unknown:
+        low.names.pop(st.name.name)
+        raise MpError(
+            f"parameter '{st.name.name}' depends on the unknown '{unknown[0]}'",
+            st.expr.span,
+            f"parameters are fixed numbers; write 'let {st.name.name} = ...' instead",
+        )
     par = Param(st.name.name, expr, st.span)
     try:
         to_float(expr, low.param_values())
@@ -179,6 +190,7 @@ def _domain(low, st: ast.DomainStmt) -> None:
             "write one interval per coordinate: domain (x, y) in [0, 1] x [0, 2]",
         )
     bounds = tuple(_bound_values(low, iv, st.span) for iv in st.intervals)
+    data.check_fixed_geometry(low, [b for pair in bounds for b in pair], st.span)
     for ident in st.coords:
         low.define(ident, "coordinate")
     low.space = tuple(sp.Symbol(i.name, real=True) for i in st.coords)
@@ -190,5 +202,6 @@ def _time(low, st: ast.TimeStmt) -> None:
     if low.time is not None:
         raise MpError("duplicate time interval", st.span)
     low.time_bounds = _bound_values(low, st.interval, st.span)
+    data.check_fixed_geometry(low, low.time_bounds, st.span)
     low.define(st.coord, "time coordinate")
     low.time = sp.Symbol(st.coord.name, real=True)

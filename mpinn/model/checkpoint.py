@@ -20,7 +20,7 @@ def save_model(path: Path, nets, step: int) -> None:
         "format": MODEL_FORMAT,
         "step": int(step),
         "fields": list(nets.fields),
-        "params": {k: float(v) for k, v in nets.params.items()},
+        "params": dict(nets.param_floats()),
         "nets": {k: v.detach().cpu() for k, v in nets.state_dict().items()},
     }
     tmp = path.with_suffix(".tmp")

@@ -21,6 +21,7 @@ from ..compile import feature_program, field_value_symbol, output_transform
 from ..config.schema import NetConfig
 from ..ir import NET, Problem, output_order
 from .mlp import MLP
+from .unknowns import Unknowns
 
 
 class FieldNets(nn.Module):
@@ -39,7 +40,8 @@ class FieldNets(nn.Module):
     ):
         super().__init__()
         self.fields = tuple(problem.fields)
-        self.params = dict(params)
+        self.fixed = {k: v for k, v in params.items() if k not in problem.unknowns}
+        self.param_order = tuple(params)
         box_lo, box_hi = domain.bounding_box()
         lo = list(box_lo) + ([domain.time[1]] if domain.time else [])
         hi = list(box_hi) + ([domain.time[2]] if domain.time else [])
@@ -63,6 +65,25 @@ class FieldNets(nn.Module):
         self.order = tuple(output_order(self.fields, self.uses))  # used fields come first
         self.coords = problem.coords
         self.param_symbols = {p: sp.Symbol(p, real=True) for p in problem.params}
+        self.unknowns = Unknowns(problem, params)  # registered after the networks
+
+    @property
+    def params(self) -> dict:
+        """Every parameter's value: floats, and 0-dim tensors for the unknowns (trained)."""
+        if not self.unknowns.names:
+            return self.fixed
+        current = {**self.fixed, **self.unknowns.values()}
+        return {k: current[k] for k in self.param_order}
+
+    @params.setter
+    def params(self, values: dict) -> None:
+        """Set the fixed parameters' values (e.g. an NTK sweep over gamma); unknowns stay
+        the model's."""
+        self.fixed = {k: v for k, v in values.items() if k not in self.unknowns.names}
+
+    def param_floats(self) -> dict:
+        """The parameter values as plain floats (for files and tables)."""
+        return {**self.fixed, **self.unknowns.floats()} if self.unknowns.names else self.fixed
 
     def _env(self, points: torch.Tensor) -> dict:
         env = {c: points[..., i] for i, c in enumerate(self.coords)}

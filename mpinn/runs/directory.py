@@ -29,6 +29,7 @@ import torch
 from .. import __version__, config
 from ..model.checkpoint import save_model
 from ..train import grid_fields
+from ..viz.report import render_report
 from ..viz.run import plot_run
 from .files import LOCK, PENDING, Commit, RunDirError, RunLock, atomic_write, is_locked
 
@@ -147,14 +148,23 @@ def _torch_bytes(obj) -> bytes:
     return buf.getvalue()
 
 
-def write_inputs(out: Path, cfg, problem_path: str | Path | None) -> None:
+def write_inputs(out: Path, cfg, problem_path: str | Path | None, data: dict | None = None) -> None:
     """config.yaml and a copy of the problem file, written when a run starts: the run
     directory then says what is running while it runs, and an edit of the problem file
-    during a long run does not end up in the copy of a run that never saw it."""
+    during a long run does not end up in the copy of a run that never saw it.
+
+    ``data``: the problem's data sets; each file that lies beside or below the problem file
+    is copied to the same relative place, so the copy of the problem finds it (``mpinn
+    resume``). Files elsewhere are read from where they are."""
     with Commit(out) as c:
         config.save(cfg, c.path("config.yaml"))
         if problem_path is not None:
             c.write("problem.mp", Path(problem_path).read_bytes())
+            base = Path(problem_path).resolve().parent
+            for ds in (data or {}).values():
+                rel = Path(os.path.relpath(ds.path, base))
+                if not rel.is_absolute() and ".." not in rel.parts and rel.name:
+                    c.write(rel.as_posix(), Path(ds.path).read_bytes())
 
 
 def write_checkpoint(out: Path, setup, state) -> None:
@@ -230,7 +240,11 @@ def write_run(
         "problem": setup.problem.name,
         "problem_file": str(problem_path) if problem_path else None,
         "status": run_status(result),
-        "params": setup.values,
+        "params": setup.nets.param_floats(),
+        "unknowns": {
+            k: {"value": v, "initial": setup.nets.unknowns.initial[k]}
+            for k, v in setup.nets.unknowns.floats().items()
+        },
         "optimizer": cfg.optimizer.name,
         "lr": cfg.optimizer.lr,
         "balance": cfg.balance.name,
@@ -273,6 +287,8 @@ def write_run(
             elif (out / "plots").is_dir():  # plots of an older state would contradict these
                 for p in (out / "plots").glob("*.png"):
                     c.remove(f"plots/{p.name}")
+            # one page with the problem, configuration, metrics and plots (mpinn report)
+            c.write("report.html", render_report(c.stage, inputs=out))
     finally:
         if reported_step != result.model_step:
             setup.nets.load_state_dict(current)  # the last networks again (the state)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import time
 from pathlib import Path
 
 import torch
@@ -20,8 +21,11 @@ from ..config import ConfigError, SolveConfig
 from ..ir import Problem
 from ..lower import load
 from ..reference import load_reference
+from ..train.progress import LineProgress
 from . import directory
 from .files import RunDirError
+
+LOG = "train.log"  # progress lines of every (resumed) session of the run
 
 
 def solve(
@@ -47,7 +51,7 @@ def solve(
     setup = _build(problem, cfg, log)
     state = train.TrainState.start(setup)  # checks the optimizer schedule and balancer
     with directory.open_run_dir(out, overwrite):
-        directory.write_inputs(out, cfg, problem_path)
+        directory.write_inputs(out, cfg, problem_path, problem.data)
         return _run(out, setup, state, problem_path, progress, plots, should_stop)
 
 
@@ -91,7 +95,7 @@ def resume(
         except (ValueError, KeyError, RuntimeError) as exc:
             raise RunDirError(f"{run_dir}/state.pt does not fit this run: {exc}") from None
         if steps is not None:
-            directory.write_inputs(run_dir, cfg, problem_file)
+            directory.write_inputs(run_dir, cfg, problem_file, problem.data)
         return _run(run_dir, setup, state, problem_file, progress, plots, should_stop)
 
 
@@ -119,12 +123,41 @@ def _build(problem: Problem, cfg: SolveConfig, log):
     return train.build(problem, cfg, reference=reference)
 
 
+class _Both:
+    """Progress to the caller's display and to the run's log file."""
+
+    def __init__(self, *targets):
+        self.targets = [t for t in targets if t is not None]
+
+    def update(self, step: int, info: dict) -> None:
+        for t in self.targets:
+            t.update(step, info)
+
+
+def _stamp() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _run(out: Path, setup, state, problem_path, progress, plots: bool, should_stop) -> dict:
     def checkpoint(state):  # the whole state, and history.csv to watch a long run
         directory.write_checkpoint(out, setup, state)
 
-    try:
-        train.train(setup, state, progress=progress, checkpoint=checkpoint, should_stop=should_stop)
-    except KeyboardInterrupt:  # a second Ctrl-C: leave now; the last checkpoint stays
-        raise
-    return directory.write_run(out, setup, state, problem_path, plots=plots)
+    # train.log: a line every 30 s (and the first and last step), appended across resumes
+    with open(out / LOG, "a", encoding="utf-8") as fh:
+        fh.write(f"{_stamp()} start at step {state.step} of {setup.cfg.steps}\n")
+        log = LineProgress(fh, setup.cfg.steps, every_s=30.0)
+        try:
+            train.train(
+                setup,
+                state,
+                progress=_Both(progress, log),
+                checkpoint=checkpoint,
+                should_stop=should_stop,
+            )
+        except KeyboardInterrupt:  # a second Ctrl-C: leave now; the last checkpoint stays
+            fh.write(f"{_stamp()} interrupted at once; the last checkpoint stays\n")
+            raise
+        log.close()
+        metrics = directory.write_run(out, setup, state, problem_path, plots=plots)
+        fh.write(f"{_stamp()} {metrics['status']} at step {state.step}\n")
+    return metrics

@@ -198,6 +198,7 @@ def _record(setup: Setup, state: TrainState, losses: dict, total, eval_pts, vsam
     }
     row.update({f"loss[{k}]": float(v.detach()) for k, v in losses.items()})
     row.update({f"weight[{k}]": w for k, w in state.balancer.weights.items()})
+    row.update({f"unknown[{k}]": v for k, v in setup.nets.unknowns.floats().items()})
     if fresh_l2:
         if vsampler is not None:
             row["validation"] = state.validation

@@ -4,14 +4,16 @@ the mean squared residual of every term at one step."""
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..compile import ResidualProgram, output_expression
 from ..config import ConfigError, SolveConfig, net_for
 from ..geometry import Cluster, Domain, Sampler, domain_of
-from ..ir import Plane, Problem, box_faces, face_by_name
+from ..ir import Plane, Problem, box_faces, data_symbol, face_by_name
 from ..model import FieldNets
 from ..model.checkpoint import warm_start
 
@@ -22,7 +24,7 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 class Group:
     """Terms evaluated on the same points: the equations, one bc's faces, or the ic."""
 
-    kind: str  # "interior" | "faces" | "initial"
+    kind: str  # "interior" | "faces" | "initial" | "data"
     terms: list
     region: tuple = ()  # the boundary pieces of a "faces" group
     n: int | None = None  # points per step (None: the sampler's count for this kind)
@@ -171,6 +173,9 @@ def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
         Group("faces" if kind == "bc" else "initial", names, region, n)
         for (kind, region, n), names in by_key.items()
     ]
+    for ds in problem.data.values():  # one group per data statement, region = its name
+        names = [ds.term_name(f) for f in ds.fields]
+        groups.append(Group("data", names, (ds.name,), min(s.data, len(ds.points))))
     return Setup(problem, cfg, domain, program, nets, sampler, groups, device, dtype, reference)
 
 
@@ -185,13 +190,41 @@ def points_for(setup: Setup, group: Group, step: int, sampler: Sampler | None = 
     return sampler.initial(step, group.n), None
 
 
+def data_batch(setup: Setup, group: Group, step: int | None):
+    """(points, {data symbol: values}) of a data group at ``step``: a mini-batch of
+    ``group.n`` rows, a pure function of (seed, resample epoch) like the collocation points;
+    every row when the data set is that small, or when ``step`` is None (validation)."""
+    ds = setup.problem.data[group.region[0]]
+    rows = np.arange(len(ds.points))
+    if step is not None and group.n < len(rows):
+        epoch = setup.sampler.epoch(step)
+        seq = np.random.SeedSequence([setup.cfg.seed, epoch, zlib.crc32(ds.name.encode())])
+        rows = np.sort(np.random.default_rng(seq).choice(len(rows), group.n, replace=False))
+    points = torch.as_tensor(ds.points[rows], dtype=setup.dtype, device=setup.device)
+    values = {
+        data_symbol(ds.name, f): torch.as_tensor(ds.values[f][rows], dtype=setup.dtype).to(
+            setup.device
+        )
+        for f in ds.fields
+    }
+    return points, values
+
+
 def losses_at(setup: Setup, step: int, sampler: Sampler | None = None) -> dict:
-    """Mean squared residual of every term, on the batch of ``step``."""
+    """Mean squared residual of every term, on the batch of ``step`` (``sampler``: the
+    validation points, on which data terms use all their rows)."""
     out = {}
     for group in setup.groups:
-        points, normals = points_for(setup, group, step, sampler)
+        data = None
+        if group.kind == "data":
+            points, data = data_batch(setup, group, step if sampler is None else None)
+            normals = None
+        else:
+            points, normals = points_for(setup, group, step, sampler)
         points = points.to(setup.device)
         normals = normals.to(setup.device) if normals is not None else None
-        res = setup.program.evaluate(setup.nets, points, group.terms, setup.values, normals)
+        res = setup.program.evaluate(
+            setup.nets, points, group.terms, setup.values, normals, data=data
+        )
         out.update({name: (r**2).mean() for name, r in res.items()})
     return out

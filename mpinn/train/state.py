@@ -158,7 +158,7 @@ class TrainState:
         return {
             "format": FORMAT,
             "nets": {k: v.detach().clone() for k, v in setup.nets.state_dict().items()},
-            "params": {k: float(v) for k, v in setup.nets.params.items()},
+            "params": dict(setup.nets.param_floats()),
             "plan": [[n, int(s)] for n, s in self.plan],
             "phase": self.phase,
             "phase_start": self.phase_start,

@@ -1,152 +1,73 @@
 """The plots of a run, drawn from the files of its directory (so `mpinn plot` can redraw).
 
-Line plots in 1D, heat maps in 2D (the last time slice for time-dependent problems; the
-middle z slice in 3D). Drawn on :func:`~mpinn.viz.figure.new_figure` figures: no pyplot,
-no global backend switch.
+``loss.png`` (:mod:`.history`) from history.csv and metrics.json (and ``unknowns.png``,
+:mod:`.unknowns`, for an inverse problem); one ``<field>.png`` per
+field from fields.npz — steady problems by :mod:`.fields` (curves in 1D, heat maps in 2D,
+the middle slice in 3D, ``profiles.png`` for 2D runs with a reference), time-dependent
+ones by :mod:`.transient` (snapshots at several times, and ``<field>_spacetime.png`` maps
+in 1D). Every plot is built as a :class:`matplotlib.figure.Figure` first
+(:func:`run_figures`), so tests can inspect it, then saved by :func:`plot_run`.
 """
 
 from __future__ import annotations
 
-import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from .figure import new_figure
+from .fields import line_figure, map_figure, profiles_figure
+from .figure import save
+from .grid import Grid
+from .history import history_figure, read_history, read_metrics
+from .transient import snapshots_1d, snapshots_2d, spacetime_1d
+from .unknowns import unknowns_figure
+
+__all__ = ["field_figures", "plot_run", "read_history", "run_figures"]
 
 
-def read_history(path: Path) -> list:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
+def load_grid(path: Path) -> Grid:
+    with np.load(path, allow_pickle=False) as data:
+        return Grid.from_arrays({k: data[k] for k in data.files})
 
 
-def _series(steps: list, history: list, column: str) -> tuple:
-    """(steps, values) of the rows where ``column`` has a value (L2 is not on every row)."""
-    pts = [(s, float(r[column])) for s, r in zip(steps, history) if r.get(column) not in ("", None)]
-    return tuple(zip(*pts)) if pts else ((), ())
-
-
-def plot_history(history: list, out: Path) -> Path:
-    """Total and per-term losses (and L2 errors when present) against the step."""
-    steps = [float(r["step"]) for r in history]
-    cols = list(history[0]) if history else []
-    loss_cols = [c for c in cols if c.startswith("loss[")]
-    l2_cols = [c for c in cols if c.startswith("l2[")]
-    ncols = 2 if l2_cols else 1
-    fig, axes = new_figure(1, ncols, figsize=(6 * ncols, 4), squeeze=False)
-    ax = axes[0, 0]
-    ax.semilogy(*_series(steps, history, "loss"), "k", lw=2, label="weighted total")
-    for c in loss_cols:
-        ax.semilogy(*_series(steps, history, c), lw=1, label=c[5:-1])
-    ax.set_xlabel("step"), ax.set_ylabel("mean squared residual"), ax.set_title("losses")
-    ax.legend(fontsize=7)
-    if l2_cols:
-        ax = axes[0, 1]
-        for c in l2_cols:
-            ax.semilogy(*_series(steps, history, c), label=c[3:-1])
-        ax.set_xlabel("step"), ax.set_ylabel("relative L2 error"), ax.set_title("error")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = out / "loss.png"
-    fig.savefig(path, dpi=110)
-    return path
-
-
-def _slice(arr: np.ndarray, ndim_space: int) -> np.ndarray:
-    """Reduce a grid array to 1D/2D for plotting: last time slice, middle z slice."""
-    while arr.ndim > max(ndim_space, 1) or arr.ndim > 2:
-        arr = arr[..., -1] if arr.ndim > ndim_space else arr[..., arr.shape[-1] // 2]
-    return arr
-
-
-def plot_fields(fields: dict, out: Path, space_names: list) -> list:
-    """Prediction vs exact/reference and the error, one PNG per field."""
-    paths = []
-    names = sorted(k[5:] for k in fields if k.startswith("pred_"))
-    dim = len(space_names)
-    axes_vals = [fields[f"axis_{n}"] for n in space_names]
-    for f in names:
-        pred = _slice(fields[f"pred_{f}"], dim)
-        ref = fields.get(f"exact_{f}")
-        ref = _slice(ref, dim) if ref is not None else None
-        if dim == 1:
-            fig, axs = new_figure(1, 2 if ref is not None else 1, figsize=(10, 3.5), squeeze=False)
-            x = axes_vals[0]
-            axs[0, 0].plot(x, pred, label="PINN")
-            if ref is not None:
-                axs[0, 0].plot(x, ref, "--", label="exact/reference")
-                axs[0, 1].semilogy(x, np.abs(pred - ref) + 1e-300)
-                axs[0, 1].set_title(f"|error| of {f}"), axs[0, 1].set_xlabel(space_names[0])
-            axs[0, 0].set_title(f), axs[0, 0].set_xlabel(space_names[0]), axs[0, 0].legend()
+def field_figures(grid: Grid) -> Iterator:
+    """``(file name, figure)`` for every field plot of ``grid``."""
+    if grid.dim == 0:
+        return
+    for f in grid.fields:
+        if grid.time is None:
+            yield f"{f}.png", (line_figure if grid.dim == 1 else map_figure)(grid, f)
+        elif grid.dim == 1:
+            yield f"{f}.png", snapshots_1d(grid, f)
+            yield f"{f}_spacetime.png", spacetime_1d(grid, f)
         else:
-            x, y = axes_vals[0], axes_vals[1]
-            panels = [("PINN", pred)]
-            if ref is not None:
-                panels += [("exact/reference", ref), ("error", pred - ref)]
-            fig, axs = new_figure(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
-            for ax, (title, data) in zip(axs[0], panels):
-                im = ax.pcolormesh(
-                    x, y, data.T, shading="auto", cmap="RdBu_r" if title == "error" else "viridis"
-                )
-                fig.colorbar(im, ax=ax)
-                ax.set_title(f"{f}: {title}"), ax.set_xlabel(space_names[0])
-                ax.set_ylabel(space_names[1]), ax.set_aspect("auto")
-        fig.tight_layout()
-        path = out / f"{f}.png"
-        fig.savefig(path, dpi=110)
-        paths.append(path)
-    return paths
+            yield f"{f}.png", snapshots_2d(grid, f)
+    profiles = profiles_figure(grid)
+    if profiles is not None:
+        yield "profiles.png", profiles
 
 
-def plot_profiles(fields: dict, out: Path, space_names: list) -> Path | None:
-    """2D runs with an exact/reference solution: each field along the centreline (middle of
-    the second coordinate) and across it at three stations of the first, PINN against
-    reference — where a heat map hides a double layer, a profile shows it."""
-    if len(space_names) != 2:
-        return None
-    names = sorted(k[5:] for k in fields if k.startswith("pred_") and f"exact_{k[5:]}" in fields)
-    if not names:
-        return None
-    x, y = fields[f"axis_{space_names[0]}"], fields[f"axis_{space_names[1]}"]
-    stations = [len(x) // 4, len(x) // 2, 3 * len(x) // 4]
-    fig, axs = new_figure(len(names), 2, figsize=(10, 2.4 * len(names)), squeeze=False)
-    for row, f in zip(axs, names):
-        pred, ref = _slice(fields[f"pred_{f}"], 2), _slice(fields[f"exact_{f}"], 2)
-        mid = len(y) // 2
-        row[0].plot(x, pred[:, mid], label="PINN")
-        row[0].plot(x, ref[:, mid], "k--", label="reference")
-        row[0].set_title(f"{f} at {space_names[1]} = {y[mid]:.3g}")
-        row[0].set_xlabel(space_names[0])
-        for i, colour in zip(stations, ("C0", "C1", "C2")):
-            row[1].plot(y, pred[i, :], color=colour, label=f"{space_names[0]} = {x[i]:.3g}")
-            row[1].plot(y, ref[i, :], "k--", lw=0.8)
-        row[1].set_title(f"{f} across {space_names[1]} (dashed: reference)")
-        row[1].set_xlabel(space_names[1])
-    axs[0, 0].legend(fontsize=8), axs[0, 1].legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "profiles.png"
-    fig.savefig(path, dpi=100)
-    return path
+def run_figures(run_dir: str | Path) -> Iterator:
+    """``(file name, figure)`` for every plot of a run directory, one at a time."""
+    run_dir = Path(run_dir)
+    hist = run_dir / "history.csv"
+    rows = read_history(hist) if hist.is_file() else []
+    if rows:
+        metrics = read_metrics(run_dir / "metrics.json")
+        yield "loss.png", history_figure(rows, metrics)
+        found = unknowns_figure(rows, metrics)
+        if found is not None:
+            yield "unknowns.png", found
+    npz = run_dir / "fields.npz"
+    if npz.is_file():
+        yield from field_figures(load_grid(npz))
 
 
 def plot_run(run_dir: str | Path, dest: str | Path | None = None) -> list:
-    """(Re)draw every plot of a run directory from its history.csv and fields.npz into
-    ``dest`` (default ``RUN_DIR/plots``)."""
+    """(Re)draw every plot of a run directory from its history.csv, metrics.json and
+    fields.npz into ``dest`` (default ``RUN_DIR/plots``); returns the written paths."""
     run_dir = Path(run_dir)
     out = Path(dest) if dest is not None else run_dir / "plots"
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    hist = run_dir / "history.csv"
-    if hist.is_file():
-        rows = read_history(hist)
-        if rows:
-            paths.append(plot_history(rows, out))
-    npz = run_dir / "fields.npz"
-    if npz.is_file():
-        with np.load(npz, allow_pickle=False) as data:
-            fields = {k: data[k] for k in data.files}
-        space = [str(s) for s in fields.get("space_names", [])]
-        paths += plot_fields(fields, out, space)
-        profiles = plot_profiles(fields, out, space)
-        paths += [profiles] if profiles else []
-    return paths
+    return [save(fig, out / name) for name, fig in run_figures(run_dir)]

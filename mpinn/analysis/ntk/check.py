@@ -57,12 +57,16 @@ def ntk_check(
     method: str = "func",
     basis: str = "auto",
     progress=None,
+    log=None,
 ) -> NtkReport:
     """Run the check on a built Setup (its networks, its sampler at step 0).
 
     ``sweep``: (name, [values]) — the same networks and points, residual parameters
     changed (the networks' parameter environment, used by features/output transforms, is
     updated too). Without a sweep the setup's parameter values are used.
+    ``progress(summary)``, if given, is called with each case's results as it finishes;
+    ``log(text)`` with a line at each stage of a case, e.g. ``ntk-check: gamma=10 (2/4):
+    Jacobian 3/6 chunks, 12.3 s``.
     """
     nets = float64_nets(setup.nets)
     sets = point_sets(setup, include_conditions)
@@ -78,12 +82,21 @@ def ntk_check(
         cases = [setup.problem.param_values({**setup.cfg.params, name: v}) for v in values]
     results = []
     t0 = time.perf_counter()
-    for values in cases:
+    for i, values in enumerate(cases):
+        note = _case_log(log, t0, sweep, i, len(cases))
         nets.params = dict(values)
         tj = time.perf_counter()
-        blocks = jacobian_blocks(setup.program, nets, sets, values, chunk=chunk, method=method)
+        blocks = jacobian_blocks(
+            setup.program,
+            nets,
+            sets,
+            values,
+            chunk=chunk,
+            method=method,
+            progress=_chunks(note),
+        )
         ts = time.perf_counter()
-        spectra = kernel_spectra(blocks, basis)
+        spectra = kernel_spectra(blocks, basis, progress=note)
         del blocks
         summary = summarize(spectra, values, rows_by_set)
         summary["time_jacobian_s"] = ts - tj
@@ -104,3 +117,22 @@ def ntk_check(
     return NtkReport(
         setup.problem.name, len(nets.fields), sweep[0] if sweep else None, results, fit, info
     )
+
+
+def _case_log(log, t0: float, sweep, i: int, n: int):
+    """``log`` for case ``i`` of ``n``: each line names the case and the time so far."""
+    if log is None:
+        return None
+    case = f"{sweep[0]}={sweep[1][i]:g} ({i + 1}/{n}): " if sweep is not None else ""
+
+    def note(text: str) -> None:
+        log(f"ntk-check: {case}{text}, {time.perf_counter() - t0:.1f} s")
+
+    return note
+
+
+def _chunks(note):
+    """``progress(done, total)`` for :func:`jacobian_blocks` writing to ``note``."""
+    if note is None:
+        return None
+    return lambda done, total: note(f"Jacobian {done}/{total} chunks")

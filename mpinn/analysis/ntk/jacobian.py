@@ -96,13 +96,20 @@ def _theta(nets) -> dict:
 
 
 def jacobian_blocks(
-    program, nets, sets: list, params: dict, chunk: int = 128, method: str = "func"
+    program,
+    nets,
+    sets: list,
+    params: dict,
+    chunk: int = 128,
+    method: str = "func",
+    progress=None,
 ) -> dict:
     """{field: J_s [rows, params_s]} (float64) for the stacked residuals of ``sets``.
 
     Row order: point set by point set, point-major (point i: its terms in order).
     ``method``: "func" (torch.func: vmap over points of jacrev over jacfwd-in-x) or
     "autograd" (ResidualProgram.evaluate with create_graph=True + batched backward).
+    ``progress(done, total)``, if given, is called after each chunk of points.
     """
     names = _field_param_names(nets)
     sizes = {
@@ -111,6 +118,8 @@ def jacobian_blocks(
     rows = sum(s.rows for s in sets)
     blocks = {f: torch.empty(rows, sizes[f], dtype=torch.float64) for f in nets.fields}
     start = 0
+    n_chunks = sum(-(-s.points.shape[0] // chunk) for s in sets)
+    done = 0
     for s in sets:
         d = s.points.shape[1]
         normals = s.normals if s.normals is not None else torch.zeros_like(s.points)
@@ -123,6 +132,9 @@ def jacobian_blocks(
                 cols = [grads[n].reshape(n_rows, -1) for n in names[f]]
                 blocks[f][start : start + n_rows] = torch.cat(cols, dim=1)
             start += n_rows
+            done += 1
+            if progress is not None:
+                progress(done, n_chunks)
         del d
     return blocks
 

@@ -45,6 +45,8 @@ def point_sets(setup, include_conditions: bool = False, step: int = 0) -> list:
     """
     out = []
     for group in setup.groups:
+        if group.kind == "data":  # measured values, not residuals of the system: left out
+            continue
         if group.kind != "interior" and not include_conditions:
             continue
         if not group.terms:

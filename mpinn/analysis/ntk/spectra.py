@@ -113,11 +113,12 @@ def _sketch_basis(J: torch.Tensor, generator=None):
     return None
 
 
-def kernel_spectra(blocks: dict, basis: str = "auto") -> dict:
+def kernel_spectra(blocks: dict, basis: str = "auto", progress=None) -> dict:
     """Eigenvalues of K = sum J_s J_s^T and K_P = sum P_s, and per-block rank data.
 
     The nonzero eigenvalues of K_P = W W^T, W = [U_1 ... U_S], are those of the smaller
-    W^T W when sum of ranks < rows (the rest are 0).
+    W^T W when sum of ranks < rows (the rest are 0). ``progress(text)``, if given, hears
+    of each stage (a network's range basis, the eigenvalues).
     """
     fields = list(blocks)
     rows = next(iter(blocks.values())).shape[0]
@@ -125,8 +126,10 @@ def kernel_spectra(blocks: dict, basis: str = "auto") -> dict:
     bases = []
     nets = {}
     clock = {"K_gram_s": 0.0, "bases_s": 0.0}
-    for f in fields:
+    for i, f in enumerate(fields):
         J = blocks[f]
+        if progress is not None:
+            progress(f"range basis of {f} ({i + 1}/{len(fields)})")
         t = time.perf_counter()
         K.addmm_(J, J.T)
         clock["K_gram_s"] += time.perf_counter() - t
@@ -146,6 +149,8 @@ def kernel_spectra(blocks: dict, basis: str = "auto") -> dict:
             "enough_params": bool(J.shape[1] >= rows),
             "full_row_rank": bool(b["rank"] == rows),
         }
+    if progress is not None:
+        progress("eigenvalues of K and K_P")
     t = time.perf_counter()
     K = 0.5 * (K + K.T)
     eK = torch.linalg.eigvalsh(K)
