@@ -17,8 +17,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import numpy as np
-
 from ..ir import DataSet, Param, Term, TermKind, data_symbol, to_float
 from ..lang import ast
 from ..lang.diagnostics import MpError
@@ -75,6 +73,8 @@ def check_fixed_geometry(low, exprs, span) -> None:
 
 
 def data(low, st: ast.DataStmt) -> None:
+    import numpy as np  # only problems with data pay for it (mpinn check starts fast)
+
     low.need_domain(st)
     name = st.name.name
     if name in low.term_names:
@@ -120,6 +120,8 @@ def _resolve(filename: str, written: str) -> Path:
 
 def _read(path: Path, st) -> dict:
     """{column: float64 array} from a CSV (header row) or NPZ file."""
+    import numpy as np
+
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -147,6 +149,8 @@ def _read(path: Path, st) -> dict:
 
 
 def _read_csv(path: Path) -> dict:
+    import numpy as np
+
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         header = [h.strip() for h in next(reader, [])]
@@ -169,6 +173,8 @@ def _read_csv(path: Path) -> dict:
 
 
 def _check_values(st, points, values, coords) -> None:
+    import numpy as np
+
     for name, arr in [*zip(coords, points.T), *values.items()]:
         bad = np.flatnonzero(~np.isfinite(arr))
         if bad.size:
@@ -180,6 +186,8 @@ def _check_values(st, points, values, coords) -> None:
 
 
 def _check_inside(low, st, points, coords) -> None:
+    import numpy as np
+
     vals = low.param_values()
     bounds = list(low.bounds) + ([low.time_bounds] if low.time is not None else [])
     for i, (lo, hi) in enumerate(bounds):
