@@ -5,11 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from .common import UsageError
+from .solve import add_nproc_option
 
 
 def cmd_resume(args, console) -> int:
+    from .solve import relaunch, run_distributed
+
+    code = relaunch(args.nproc, "resume")
+    if code is not None:
+        return code
+    return run_distributed(lambda c: _resume(args, c), console)
+
+
+def _resume(args, console) -> int:
     from .. import runs  # torch: imported when the run starts
-    from .solve import run_with_progress
+    from .solve import launched_world, run_with_progress
 
     run_dir = Path(args.run_dir)
     if args.steps is not None and args.steps < 0:
@@ -23,7 +33,7 @@ def cmd_resume(args, console) -> int:
         lambda **kw: runs.resume(run_dir, steps=steps, **kw),
         steps_total,
         run_dir,
-        args.quiet,
+        args.quiet or launched_world()[0] != 0,
         console,
     )
 
@@ -47,4 +57,5 @@ def register(sub) -> None:
     p.add_argument("run_dir", help="a run directory written by `mpinn solve`")
     p.add_argument("--steps", type=int, help="train to this many steps in all")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_nproc_option(p)
     p.set_defaults(run=cmd_resume)

@@ -1,7 +1,16 @@
-"""``mpinn solve``: train one network per field and report the errors."""
+"""``mpinn solve``: train one network per field and report the errors.
+
+Data parallel (docs/scaling.md): under ``torchrun`` (``RANK``/``WORLD_SIZE`` set, more
+than one process) the command initialises the process group (gloo on CPU, nccl for CUDA
+tensors) and trains its share; ``--nproc N`` relaunches the same command line under
+``python -m torch.distributed.run --standalone --nproc-per-node N``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -10,6 +19,7 @@ from .. import config
 from ..lang.diagnostics import printable
 from .common import (
     DEFAULT_PROBLEM,
+    UsageError,
     add_solve_options,
     load_problem,
     overrides_from_args,
@@ -25,7 +35,100 @@ def _safe(value) -> str:
     return escape(printable(str(value)))
 
 
+def launched_world() -> tuple[int, int]:
+    """(rank, world size) set by torchrun in the environment; (0, 1) otherwise."""
+    try:
+        return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    except ValueError:
+        return 0, 1
+
+
+def relaunch(nproc: int, command: str) -> int | None:
+    """``--nproc N`` (N > 1, not already under torchrun): run this command line again as N
+    processes under torchrun and return its exit code; None to run here."""
+    if nproc is None or nproc <= 1 or launched_world()[1] > 1:
+        return None
+    import subprocess
+
+    argv = sys.argv[1:]
+    if command not in argv:
+        raise UsageError("--nproc works from the `mpinn` command line only")
+    rest, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--nproc":
+            skip = True
+        elif not a.startswith("--nproc="):
+            rest.append(a)
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    launcher += ["--nproc-per-node", str(nproc), "-m", "mpinn", *rest]
+    env = {"OMP_NUM_THREADS": "1", **os.environ}
+    proc = subprocess.Popen(launcher, env=env)
+    while True:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:  # Ctrl-C reached the workers too: they save and stop
+            continue
+
+
+@contextlib.contextmanager
+def process_group():
+    """Under torchrun with several processes: initialise the process group (gloo, and nccl
+    for CUDA tensors when CUDA is there; each process on the GPU of its LOCAL_RANK),
+    yield the rank, tear it down after. Without torchrun: yield 0 and do nothing."""
+    rank, size = launched_world()
+    if size <= 1:
+        yield 0
+        return
+    import torch
+    import torch.distributed as dist
+
+    backend = "gloo"
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)) % torch.cuda.device_count())
+        backend = "cpu:gloo,cuda:nccl"
+    dist.init_process_group(backend=backend)
+    try:
+        yield dist.get_rank()
+    finally:
+        dist.destroy_process_group()
+
+
+def run_distributed(body, console: Console) -> int:
+    """``body(console)`` in the process group of a torchrun launch (rank 0 prints, the
+    others are quiet); a failure on any rank ends every rank with one line and exit 1."""
+    size = launched_world()[1]
+    if size <= 1:
+        return body(console)
+    import torch.distributed as dist
+
+    from ..config import ConfigError
+
+    with process_group() as rank:
+        quiet = console if rank == 0 else Console(quiet=True)
+        try:
+            return body(quiet)
+        except (ConfigError, UsageError):
+            raise
+        except Exception as exc:  # a failed rank, or a collective cut by another's failure
+            first = (str(exc).strip().splitlines() or [""])[0]
+            what = f"{type(exc).__name__}: {first[:300]}"
+            if isinstance(exc, dist.DistError) or "Connection closed" in first:
+                detail = first.split("] ", 1)[-1].split(". ")[0][:160]  # gloo: no source path
+                what = f"stopped: another rank failed or was killed ({detail})"
+            print(f"error: rank {rank} of {size}: {printable(what)}", file=sys.stderr, flush=True)
+            return 1
+
+
 def cmd_solve(args, console: Console) -> int:
+    code = relaunch(args.nproc, "solve")
+    if code is not None:
+        return code
+    return run_distributed(lambda c: _solve(args, c), console)
+
+
+def _solve(args, console: Console) -> int:
     from .. import runs  # torch: imported when a run starts, not by `mpinn --help`
     from ..runs.directory import check_out
 
@@ -37,20 +140,24 @@ def cmd_solve(args, console: Console) -> int:
         path, args.config, overrides_from_args(args, problem), quick=args.quick, problem=problem
     )
     out = Path(args.out) if args.out else runs.default_run_dir(problem.name)
-    check_out(out, args.overwrite)  # before anything is printed, computed or written
+    rank, size = launched_world()
+    if rank == 0:  # only rank 0 of a data-parallel run touches the directory
+        check_out(out, args.overwrite)  # before anything is printed, computed or written
     if not args.quiet:
         values = problem.param_values(cfg.params)
         params = ", ".join(f"{k}={v:g}" for k, v in values.items())
         console.print(
             f"[bold]{_safe(problem.name)}[/bold] ({params}) · {len(problem.fields)} "
             f"networks · {cfg.optimizer.name}+{cfg.balance.name} · {cfg.steps} "
-            f"steps · {cfg.dtype} on {cfg.device} → {_safe(out)}"
+            f"steps · {cfg.dtype} on {cfg.device}"
+            + (f" × {size} processes" if size > 1 else "")
+            + f" → {_safe(out)}"
         )
     return run_with_progress(
         lambda **kw: runs.solve(path, cfg, out, problem=problem, overwrite=args.overwrite, **kw),
         cfg.steps,
         out,
-        args.quiet,
+        args.quiet or rank != 0,
         console,
     )
 
@@ -75,6 +182,9 @@ def run_with_progress(start, steps: int, out, quiet: bool, console: Console) -> 
                 f"(`mpinn resume {_safe(out)}` continues from it)"
             )
             return 130
+    if metrics.get("rank"):  # a rank other than 0 of a data-parallel run: rank 0 reports
+        interrupted, stopped = metrics.get("interrupted"), metrics.get("stopped")
+        return exit_code_of(interrupted) if interrupted else (1 if stopped else 0)
     print_summary(metrics, out, console)
     if metrics.get("interrupted"):
         console.print(
@@ -122,6 +232,16 @@ def print_summary(metrics: dict, out: Path, console: Console) -> None:
     console.print(f"results in {_safe(out)}")
 
 
+def add_nproc_option(p) -> None:
+    p.add_argument(
+        "--nproc",
+        type=int,
+        metavar="N",
+        help="data-parallel training on N processes (runs the command under torchrun; "
+        "see docs/scaling.md)",
+    )
+
+
 def register(sub) -> None:
     p = sub.add_parser("solve", help="train one network per field and report errors")
     p.add_argument(
@@ -137,6 +257,7 @@ def register(sub) -> None:
         help="replace the run directory given as --out if it exists (otherwise refused)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_nproc_option(p)
     p.add_argument(
         "--quick", action="store_true", help="a short demo run (the config's `quick` settings)"
     )

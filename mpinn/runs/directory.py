@@ -256,6 +256,7 @@ def write_run(
         "seed": cfg.seed,
         "dtype": cfg.dtype,
         "device": cfg.device,
+        "world_size": getattr(setup, "world_size", 1),  # data-parallel processes
         "wall_time_s": result.wall_time_s,
         "l2": {k: _clean(v) for k, v in l2.items()},
         "l2_kind": kinds,

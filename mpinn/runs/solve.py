@@ -5,10 +5,16 @@ The CLI and the sweep both call these; nothing here prints. Both hold the direct
 while they write, save the whole training state with every checkpoint (``state.pt``), and
 stop cleanly when ``should_stop()`` says so (a signal: see :mod:`.signals`), saving the
 state and the results first.
+
+Data parallel (a process group initialised by the caller, docs/scaling.md), only rank 0
+touches the run directory: it checks, locks and writes it. The other ranks train alongside
+(a resume reads ``state.pt`` and the inputs after rank 0 holds the lock) and return a
+short dict (``rank``, ``status``, ``stopped``, ``interrupted``, ``steps_done``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import pickle
 import time
@@ -21,6 +27,7 @@ from ..config import ConfigError, SolveConfig
 from ..ir import Problem
 from ..lower import load
 from ..reference import load_reference
+from ..train.distributed import barrier, world
 from ..train.progress import LineProgress
 from . import directory
 from .files import RunDirError
@@ -47,6 +54,9 @@ def solve(
     PNGs (they cost seconds per run, which adds up in sweeps).
     """
     problem = problem or load(problem_path)
+    if world()[0] != 0:  # another rank of a data-parallel run: no files
+        setup = _build(problem, cfg, log)
+        return _run_quiet(setup, train.TrainState.start(setup), should_stop)
     out = directory.check_out(out, overwrite)  # refuse before any work is done
     setup = _build(problem, cfg, log)
     state = train.TrainState.start(setup)  # checks the optimizer schedule and balancer
@@ -68,7 +78,9 @@ def resume(
     step count, or to ``steps`` in all. The result is the same, bit for bit, as a run that
     was never interrupted (on the same machine, device and thread count)."""
     run_dir = Path(run_dir)
-    with directory.lock_existing(run_dir):
+    rank = world()[0]
+    with directory.lock_existing(run_dir) if rank == 0 else contextlib.nullcontext():
+        barrier()  # the other ranks read the directory once rank 0 holds it (and recovered)
         saved = _read_state(run_dir)
         problem_file = run_dir / "problem.mp"
         problem = load(problem_file)
@@ -94,6 +106,8 @@ def resume(
             state.load_state_dict(setup, saved, replan=steps is not None)
         except (ValueError, KeyError, RuntimeError) as exc:
             raise RunDirError(f"{run_dir}/state.pt does not fit this run: {exc}") from None
+        if rank != 0:
+            return _run_quiet(setup, state, should_stop)
         if steps is not None:
             directory.write_inputs(run_dir, cfg, problem_file, problem.data)
         return _run(run_dir, setup, state, problem_file, progress, plots, should_stop)
@@ -136,6 +150,19 @@ class _Both:
 
 def _stamp() -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _run_quiet(setup, state, should_stop) -> dict:
+    """Training on a rank other than 0: no files, no progress; the outcome only."""
+    train.train(setup, state, should_stop=should_stop)
+    return {
+        "rank": setup.rank,
+        "world_size": setup.world_size,
+        "status": directory.run_status(state),
+        "stopped": state.stopped,
+        "interrupted": state.interrupted,
+        "steps_done": state.steps_done,
+    }
 
 
 def _run(out: Path, setup, state, problem_path, progress, plots: bool, should_stop) -> dict:

@@ -21,6 +21,8 @@ from typing import Any
 
 import torch
 
+from .distributed import all_reduce_sum, is_distributed
+
 __all__ = [
     "BALANCERS",
     "GRAD_NORM_FLOOR",
@@ -128,13 +130,22 @@ class GradNormBalancer(Balancer):
         self, losses: Mapping[str, torch.Tensor], params: Sequence[torch.Tensor]
     ) -> dict[str, float]:
         """``||grad_theta L_i||`` per term; unused parameters and constant terms count as zero
-        gradient."""
+        gradient. Data parallel, the gradients are summed over ranks first (the local
+        losses are shares of the global mean), so every rank gets the same weights."""
         norms = {}
         for name in self.term_names:
             if not losses[name].requires_grad:  # e.g. a constant term: autograd.grad would raise
                 norms[name] = 0.0
                 continue
             grads = torch.autograd.grad(losses[name], params, retain_graph=True, allow_unused=True)
+            if is_distributed():  # the norm of the global gradient: sum this rank's share
+                flat = torch.cat(
+                    [
+                        (torch.zeros_like(p) if g is None else g).reshape(-1)
+                        for g, p in zip(grads, params)
+                    ]
+                )
+                grads = [all_reduce_sum(flat.detach())]
             # float64 so that squaring huge/tiny gradients neither overflows nor underflows.
             parts = [
                 torch.linalg.vector_norm(g.detach(), dtype=torch.float64)

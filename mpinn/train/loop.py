@@ -17,6 +17,11 @@ unweighted sum) more than :data:`BLOWUP` times the smallest sum seen before and 
 first step's.
 
 Given a state restored from a checkpoint it continues that run.
+
+Data parallel (``setup.world_size > 1``, :mod:`.distributed`): after ``backward()`` the
+gradients and the per-term losses are summed over ranks, so the optimizer, the NaN and
+divergence checks and the history see the global values on every rank; the stop request and
+the time limit are OR-ed over ranks after every step, so all ranks stop at the same step.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import time
 import torch
 
 from .balance import Balancer
+from .distributed import all_reduce_grads, any_rank, global_losses
 from .evaluate import current_l2, eval_points, validation_residual, validation_sampler
 from .optim import needs_closure
 from .setup import Setup, losses_at
@@ -74,6 +80,10 @@ def train(
                 total = balancer.combine(losses)
                 optimizer.zero_grad(set_to_none=True)
                 total.backward()
+                if setup.world_size > 1:  # data parallel: global gradients and losses
+                    all_reduce_grads(params)
+                    losses = global_losses(losses)
+                    total = balancer.combine(losses)
             if not torch.isfinite(total.detach()).item():  # one sync: any bad term shows here
                 setup.nets.load_state_dict(state.last_good)
                 state.diverged = state.restored = True
@@ -107,12 +117,15 @@ def train(
             if blowup:
                 state.diverged, state.stopped = True, blowup
                 break
-            if should_stop is not None:
-                reason = should_stop()
-                if reason:
-                    state.interrupted = str(reason)
-                    break
-            if cfg.time_limit_s and time.perf_counter() - clock > cfg.time_limit_s:
+            reason = should_stop() if should_stop is not None else None
+            over = bool(cfg.time_limit_s) and time.perf_counter() - clock > cfg.time_limit_s
+            if setup.world_size > 1:  # every rank stops at the same step
+                stop_any, over = any_rank([bool(reason), over])
+                reason = reason or (stop_any and "a stop request on another rank")
+            if reason:
+                state.interrupted = str(reason)
+                break
+            if over:
                 state.time_limited = True
                 break
         if state.stopped or state.time_limited or state.interrupted:
@@ -133,7 +146,7 @@ def train(
         )
     state.wall_time_s = before + time.perf_counter() - clock
     if steps_here == 0 or state.restored:  # no step taken, or networks restored: evaluate anew
-        losses = losses_at(setup, max(step - 1, 0))
+        losses = global_losses(losses_at(setup, max(step - 1, 0)))
     state.final_losses = {k: float(v.detach()) for k, v in losses.items()}
     state.final_weights = balancer.weights
     return state
@@ -168,10 +181,13 @@ def _closure_step(setup: Setup, optimizer, balancer: Balancer, fixed_step: int):
         optimizer.zero_grad()
         loss_ = balancer.combine(losses_at(setup, fixed_step))
         loss_.backward()
+        if setup.world_size > 1:  # the line search sees the global loss and gradient
+            all_reduce_grads(p for g in optimizer.param_groups for p in g["params"])
+            loss_ = global_losses({"total": loss_})["total"]
         return loss_
 
     optimizer.step(closure)
-    losses = losses_at(setup, fixed_step)
+    losses = global_losses(losses_at(setup, fixed_step))
     return losses, balancer.combine(losses)
 
 

@@ -16,6 +16,7 @@ from ..geometry import Cluster, Domain, Sampler, domain_of
 from ..ir import Plane, Problem, box_faces, data_symbol, face_by_name
 from ..model import FieldNets
 from ..model.checkpoint import warm_start
+from .distributed import local_rows, world
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -42,6 +43,8 @@ class Setup:
     device: torch.device
     dtype: torch.dtype
     reference: object = None  # callable(points) -> {field: values} or None
+    rank: int = 0  # data parallel (train/distributed.py): this process's rows of each batch
+    world_size: int = 1
 
     @property
     def values(self) -> dict:
@@ -176,7 +179,10 @@ def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
     for ds in problem.data.values():  # one group per data statement, region = its name
         names = [ds.term_name(f) for f in ds.fields]
         groups.append(Group("data", names, (ds.name,), min(s.data, len(ds.points))))
-    return Setup(problem, cfg, domain, program, nets, sampler, groups, device, dtype, reference)
+    rank, size = world()
+    return Setup(
+        problem, cfg, domain, program, nets, sampler, groups, device, dtype, reference, rank, size
+    )
 
 
 def points_for(setup: Setup, group: Group, step: int, sampler: Sampler | None = None):
@@ -212,8 +218,13 @@ def data_batch(setup: Setup, group: Group, step: int | None):
 
 def losses_at(setup: Setup, step: int, sampler: Sampler | None = None) -> dict:
     """Mean squared residual of every term, on the batch of ``step`` (``sampler``: the
-    validation points, on which data terms use all their rows)."""
+    validation points, on which data terms use all their rows).
+
+    Data parallel (``setup.world_size > 1``, training batches only): this rank's share of
+    the mean, the sum over its rows ``rank::world`` of the global batch divided by the
+    global row count; the sum over ranks is the mean over the global batch."""
     out = {}
+    split = sampler is None and setup.world_size > 1
     for group in setup.groups:
         data = None
         if group.kind == "data":
@@ -223,8 +234,23 @@ def losses_at(setup: Setup, step: int, sampler: Sampler | None = None) -> dict:
             points, normals = points_for(setup, group, step, sampler)
         points = points.to(setup.device)
         normals = normals.to(setup.device) if normals is not None else None
+        if split:
+            n_global = len(points)
+            rank, size = setup.rank, setup.world_size
+            points, normals = local_rows(points, rank, size), local_rows(normals, rank, size)
+            if data is not None:
+                data = {k: local_rows(v, rank, size) for k, v in data.items()}
         res = setup.program.evaluate(
             setup.nets, points, group.terms, setup.values, normals, data=data
         )
-        out.update({name: (r**2).mean() for name, r in res.items()})
+        if split:  # (a constant or parameter-only residual broadcasts like the mean)
+            share = len(points) / n_global
+            out.update(
+                {
+                    n: (r**2).sum() * 0.0 if not share else (r**2).mean() * share
+                    for n, r in res.items()
+                }
+            )
+        else:
+            out.update({name: (r**2).mean() for name, r in res.items()})
     return out
