@@ -15,7 +15,7 @@ from .box import (
     sample_interior,
 )
 from .domain import Domain
-from .sampler import Sampler
+from .sampler import Sampler, derive_seed
 from .sampling import METHODS, Cluster
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "METHODS",
     "Plane",
     "Sampler",
+    "derive_seed",
     "all_faces",
     "domain_of",
     "eval_grid",

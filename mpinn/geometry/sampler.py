@@ -30,7 +30,7 @@ from .domain import Domain
 from .sampling import Cluster, check_request
 
 
-def _derive_seed(seed: int, epoch: int, tag: str) -> int:
+def derive_seed(seed: int, epoch: int, tag: str) -> int:
     """Stable (cross-process) seed from the run seed, resample epoch and request."""
     state = np.random.SeedSequence([seed, epoch, zlib.crc32(tag.encode())]).generate_state(
         2, np.uint32
@@ -86,7 +86,7 @@ class Sampler:
         hit = self._cache.get(key)
         if hit is not None and hit[0] == epoch:
             return hit[1]
-        batch = make(_derive_seed(self.seed, epoch, repr(key)))
+        batch = make(derive_seed(self.seed, epoch, repr(key)))
         self._cache[key] = (epoch, batch)
         return batch
 

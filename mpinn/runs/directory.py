@@ -173,9 +173,14 @@ def write_checkpoint(out: Path, setup, state) -> None:
         _write_state_files(c, setup, state)
 
 
-def _write_state_files(c: Commit, setup, state) -> None:
-    c.write("state.pt", _torch_bytes(state.state_dict(setup)))
-    save_model(c.path("model.pt"), setup.nets, state.model_step)
+def _write_state_files(
+    c: Commit, setup, state, state_bytes: bytes | None = None, model_step: int | None = None
+) -> None:
+    """state.pt (``state_bytes``: taken earlier, when the networks have since been swapped
+    for the reported ones), model.pt of the networks now (at ``model_step``), history.csv."""
+    c.write("state.pt", state_bytes or _torch_bytes(state.state_dict(setup)))
+    step = state.model_step if model_step is None else model_step
+    save_model(c.path("model.pt"), setup.nets, step)
     c.write("history.csv", history_csv(state.history))
 
 
@@ -272,9 +277,7 @@ def write_run(
     }
     try:
         with Commit(out) as c:
-            c.write("state.pt", state_bytes)
-            save_model(c.path("model.pt"), setup.nets, reported_step)  # the reported networks
-            c.write("history.csv", history_csv(result.history))
+            _write_state_files(c, setup, result, state_bytes, reported_step)
 
             def npz(path):
                 with open(path, "wb") as fh:

@@ -4,7 +4,6 @@ the mean squared residual of every term at one step."""
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +11,7 @@ import torch
 
 from ..compile import ResidualProgram, output_expression
 from ..config import ConfigError, SolveConfig, net_for
-from ..geometry import Cluster, Domain, Sampler, domain_of
+from ..geometry import Cluster, Domain, Sampler, derive_seed, domain_of
 from ..ir import Plane, Problem, box_faces, data_symbol, face_by_name
 from ..model import FieldNets
 from ..model.checkpoint import warm_start
@@ -204,8 +203,8 @@ def data_batch(setup: Setup, group: Group, step: int | None):
     rows = np.arange(len(ds.points))
     if step is not None and group.n < len(rows):
         epoch = setup.sampler.epoch(step)
-        seq = np.random.SeedSequence([setup.cfg.seed, epoch, zlib.crc32(ds.name.encode())])
-        rows = np.sort(np.random.default_rng(seq).choice(len(rows), group.n, replace=False))
+        rng = np.random.default_rng(derive_seed(setup.cfg.seed, epoch, f"data:{ds.name}"))
+        rows = np.sort(rng.choice(len(rows), group.n, replace=False))
     points = torch.as_tensor(ds.points[rows], dtype=setup.dtype, device=setup.device)
     values = {
         data_symbol(ds.name, f): torch.as_tensor(ds.values[f][rows], dtype=setup.dtype).to(
