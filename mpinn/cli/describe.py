@@ -20,14 +20,22 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..ir import NET, Problem, format_expr
+from ..ir import NET, CoordPiece, Problem, Section, ShapePiece, WholeBoundary, format_expr
+from ..ir.shapes import Combine, Named, Primitive
 from ..lang.diagnostics import printable
 
 __all__ = ["render", "face_text"]
 
 
 def face_text(problem: Problem, face) -> str:
-    """``x = 0`` for a face of the box, with the numeric value when the bound is symbolic."""
+    """``x = 0`` for a face of the box, with the numeric value when the bound is symbolic;
+    a piece of a shaped domain by its shape, plane or ``all``."""
+    if isinstance(face, ShapePiece):
+        return f"shape {face.name}"
+    if isinstance(face, WholeBoundary):
+        return "the whole boundary"
+    if isinstance(face, CoordPiece):
+        return f"{problem.space[face.axis].name} = {format_expr(face.value)}"
     coord = problem.space[face.axis].name
     bound = problem.bounds[face.axis][face.side]
     text = f"{coord} = {format_expr(bound)}"
@@ -79,10 +87,16 @@ def render(problem: Problem, console: Console) -> None:
         for i, pair in enumerate(problem.bounds)
     ]
     out()
-    out(
-        f"[bold]domain[/bold]  {escape(coords)} in {escape(' x '.join(pieces))}"
-        f"   [dim]({problem.dim}D)[/dim]"
-    )
+    where = " x ".join(pieces) if problem.shape is None else shape_text(problem.shape, top=True)
+    out(f"[bold]domain[/bold]  {escape(coords)} in {escape(where)}   [dim]({problem.dim}D)[/dim]")
+    if problem.shape is not None and lo is not None:
+        box = " x ".join(f"[{a:g}, {b:g}]" for a, b in zip(lo, hi))
+        out(escape(f"        bounding box {box}"))
+        for name, node in problem.shapes.items():
+            out(escape(f"  shape {name} = {shape_text(node.shape, top=True)}"))
+    if problem.periodic:
+        axes = ", ".join(problem.space[a].name for a in problem.periodic)
+        out(f"[bold]periodic[/bold] {escape(axes)}  [dim](exact: periodic network inputs)[/dim]")
     if problem.time is not None:
         numeric = time[1:] if time else None
         out(
@@ -187,6 +201,16 @@ def render(problem: Problem, console: Console) -> None:
                 f"  [cyan]{escape(printable(terms))}[/cyan]: {escape(', '.join(ds.fields))} at "
                 f"{len(ds.points)} points from {escape(printable(ds.path))}"
             )
+    if problem.quantities:
+        out()
+        out("[bold]quantities[/bold]")
+        for q in problem.quantities.values():
+            expect = f"   expect {q.expect:.6g}" if q.expect is not None else ""
+            out(
+                f"  [cyan]{escape(q.name)}[/cyan] = "
+                + escape(f"integral({format_expr(q.expr)}, {_region_text(problem, q.region)})")
+                + escape(expect)
+            )
     if problem.boundaries:
         out()
         out("[bold]boundaries[/bold]")
@@ -205,3 +229,33 @@ def render(problem: Problem, console: Console) -> None:
                 out(f"[yellow]{escape(line)}[/yellow]")
     else:
         out("[green]no warnings[/green]")
+
+
+_OPS = {"union": "+", "difference": "-", "intersection": "&"}
+
+
+def shape_text(node, top: bool = False) -> str:
+    """A shape tree as the language writes it (declared shapes by name)."""
+    if isinstance(node, Named) and not top:
+        return node.name
+    if isinstance(node, Named):
+        return shape_text(node.shape)
+    if isinstance(node, Primitive):
+        args = ", ".join(
+            "(" + ", ".join(format_expr(c) for c in a) + ")"
+            if isinstance(a, tuple)
+            else format_expr(a)
+            for a in node.args
+        )
+        return f"{node.kind}({args})"
+    assert isinstance(node, Combine)
+    text = f"{shape_text(node.left)} {_OPS[node.op]} {shape_text(node.right)}"
+    return text if top else f"({text})"
+
+
+def _region_text(problem: Problem, region) -> str:
+    if region is None:
+        return "domain"
+    if isinstance(region, Section):
+        return f"{problem.space[region.axis].name} = {format_expr(region.value)}"
+    return " or ".join(face_text(problem, p) for p in region)

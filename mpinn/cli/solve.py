@@ -221,6 +221,20 @@ def print_summary(metrics: dict, out: Path, console: Console) -> None:
         for name, u in unknowns.items():
             found.add_row(_safe(name), f"{u['value']:.6g}", f"{u['initial']:.6g}")
         console.print(found)
+    quantities = metrics.get("quantities") or {}
+    if quantities:
+        table = Table(title="quantities")
+        for column in ("name", "value", "expected", "error"):
+            table.add_column(column, justify="left" if column == "name" else "right")
+        for name, q in quantities.items():
+            expect, err = q.get("expect"), q.get("error")
+            table.add_row(
+                _safe(name),
+                "—" if q["value"] is None else f"{q['value']:.6g}",
+                "" if expect is None else f"{expect:.6g}",
+                "" if err is None else (f"{100 * err:.3g} %" if expect else f"{err:.2e} (abs)"),
+            )
+        console.print(table)
     if metrics.get("stopped"):
         console.print(f"[red]stopped early:[/red] {_safe(metrics['stopped'])}")
         if metrics.get("model_step", metrics["steps_done"]) != metrics["steps_done"]:

@@ -10,7 +10,7 @@ from .outputs import (
     output_expression,
     output_transform,
 )
-from .program import ResidualProgram
+from .program import ResidualProgram, quantity_key
 from .torch_expr import TORCH_FUNCTIONS, TorchExpr
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "output_expression",
     "output_transform",
     "ResidualProgram",
+    "quantity_key",
     "TORCH_FUNCTIONS",
     "TorchExpr",
 ]

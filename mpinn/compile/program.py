@@ -10,6 +10,11 @@ from .derivatives import Batch, StackedBatch, derivative_keys
 from .torch_expr import TorchExpr, as_tensor
 
 
+def quantity_key(name: str) -> str:
+    """The program's name for the integrand of quantity ``name``."""
+    return f"quantity:{name}"
+
+
 class ResidualProgram:
     """All residual terms of a problem, compiled once; parameters bound per call.
 
@@ -23,7 +28,11 @@ class ResidualProgram:
         self.param_symbols = tuple(sp.Symbol(p, real=True) for p in problem.params)
         self.normal = normal_symbols(problem.space)
         self.terms: dict[str, Term] = {t.name: t for t in problem.terms}
-        self._compiled = {name: self._compile(t) for name, t in self.terms.items()}
+        self._compiled = {name: self._compile(t.residual) for name, t in self.terms.items()}
+        # quantities (``quantity Q = integral(EXPR, ...)``): their integrands, compiled like
+        # residuals under names no term can have
+        for name, q in getattr(problem, "quantities", {}).items():
+            self._compiled[quantity_key(name)] = self._compile(q.expr)
         self._needed: dict = {}
         self.exact = None
         if problem.exact:
@@ -31,8 +40,7 @@ class ResidualProgram:
             fn = TorchExpr([problem.exact[f] for f in names], self.coords + self.param_symbols)
             self.exact = (names, fn)
 
-    def _compile(self, term: Term):
-        residual = term.residual
+    def _compile(self, residual):
         keys = derivative_keys(residual, self.problem)
         # replace derivatives before field values: u(x) also occurs inside Derivative(u(x), x)
         ordered = sorted(keys.items(), key=lambda kv: -len(kv[1].columns))

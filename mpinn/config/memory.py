@@ -95,7 +95,8 @@ def _shape(cfg: SolveConfig, problem) -> tuple:
         n = cfg.eval.grid or DEFAULT_GRID[1]
         return nets, 1, n, None
     nets = {f: net_for(cfg, f) for f in problem.fields}
-    n_inputs = len(problem.coords) + len(getattr(problem, "features", ()))
+    n_inputs = len(problem.coords) + len(getattr(problem, "periodic", ()))
+    n_inputs += len(getattr(problem, "features", ()))
     dim = min(max(problem.dim, 1), 3)
     n = (cfg.eval.grid or DEFAULT_GRID[dim]) ** problem.dim
     if problem.time is not None:

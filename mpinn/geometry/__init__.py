@@ -1,7 +1,8 @@
-"""Numeric geometry: domains (the :class:`Domain` interface, :class:`Box` its first
-implementation), boundary pieces, collocation sampling, clustering, evaluation grids and
-the :class:`Sampler` of a training run. Everything here is numbers and torch tensors;
-the symbolic problem describes the domain, :func:`domain_of` makes it numeric."""
+"""Numeric geometry: domains (the :class:`Domain` interface; :class:`Box`, and
+:class:`ShapeDomain` for domains built from shapes), boundary pieces, collocation
+sampling, clustering, evaluation grids and the :class:`Sampler` of a training run.
+Everything here is numbers and torch tensors; the symbolic problem describes the domain,
+:func:`domain_of` makes it numeric (the exact geometry of shapes is :mod:`mpinn.shapes`)."""
 
 from ..ir.regions import FACE_NAMES, Face, Plane
 from .box import (
@@ -14,6 +15,7 @@ from .box import (
     sample_initial,
     sample_interior,
 )
+from .csg import ShapeDomain
 from .domain import Domain
 from .sampler import Sampler, derive_seed
 from .sampling import METHODS, Cluster
@@ -27,6 +29,7 @@ __all__ = [
     "METHODS",
     "Plane",
     "Sampler",
+    "ShapeDomain",
     "derive_seed",
     "all_faces",
     "domain_of",

@@ -31,21 +31,40 @@ are perpendicular to the sampled face (e.g. an inlet clustered towards the walls
 clusters with no such face are ignored there and their share is sampled uniformly.
 A cluster may also target a ``Plane(axis, value)`` inside the box (an interface, the edge
 of a wall patch): the points then have density ~ exp(-|x_axis - value|/width) on both
-sides, truncated at the box.
+sides, truncated at the box. Shape pieces (``ShapePiece``, ``CoordPiece``, ...) need a
+:class:`~mpinn.geometry.csg.ShapeDomain`: a box refuses them (ValueError).
+
+Periodic axes
+-------------
+``Box(..., periodic=(0,))`` marks axes whose two ends are tied together (``periodic x``):
+their faces are no boundary. ``boundary_pieces()`` leaves them out and sampling them
+raises ValueError.
+
+Quadrature
+----------
+``box.quadrature(region, n, dtype, values=None)``: composite Gauss–Legendre tensor rules
+(:mod:`mpinn.geometry.grids`) over the box (region None), faces (a tuple of ``Face``, or
+``WholeBoundary()``) with outward normals, or a ``Section(axis, value)`` (a symbolic value
+is resolved with ``values`` or the parameter values ``domain_of`` stored in the box);
+``(points [m, ndim], weights [m], normals [m, dim] or None)``, time column = t1.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
 from ..ir import regions
-from ..ir.regions import Face, Plane
+from ..ir.numeric import to_float
+from ..ir.regions import BoundaryPiece, Face, Plane
+from ..shapes import build
+from .csg import ShapeDomain
 from .domain import Domain
+from .grids import bbox_grid, box_quadrature, pack_rule
 from .sampling import (
     Cluster,
     check_request,
@@ -66,6 +85,9 @@ class Box(Domain):
     lo: tuple[float, ...]
     hi: tuple[float, ...]
     time: tuple[str, float, float] | None = None
+    periodic: tuple[int, ...] = ()  # axes whose two ends are tied (no boundary there)
+    #: parameter values (resolve a symbolic ``Section`` value); not part of equality
+    values: dict | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.names, str):
@@ -97,6 +119,12 @@ class Box(Domain):
             if not (math.isfinite(t0) and math.isfinite(t1) and t0 < t1):
                 raise ValueError(f"need finite t0 < t1, got [{t0}, {t1}]")
             object.__setattr__(self, "time", (tname, t0, t1))
+        periodic = tuple(self.periodic)
+        if any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in periodic):
+            raise ValueError(f"periodic axes must be axis indices, got {self.periodic!r}")
+        if any(not 0 <= a < d for a in periodic):
+            raise ValueError(f"periodic axes must be in 0..{d - 1}, got {self.periodic!r}")
+        object.__setattr__(self, "periodic", tuple(sorted({int(a) for a in periodic})))
 
     @property
     def volume(self) -> float:
@@ -121,7 +149,8 @@ class Box(Domain):
         return self.lo, self.hi
 
     def boundary_pieces(self) -> tuple:
-        return all_faces(self)
+        """Every face except those of periodic axes."""
+        return tuple(f for f in all_faces(self) if f.axis not in self.periodic)
 
     def piece_measure(self, piece) -> float:
         return piece.measure(self)
@@ -133,8 +162,10 @@ class Box(Domain):
         return ((x >= lo - tol) & (x <= hi + tol)).all(dim=1)
 
     def distance(self, points, pieces=None):
-        pieces = all_faces(self) if pieces is None else tuple(pieces)
+        pieces = self.boundary_pieces() if pieces is None else tuple(pieces)
         x = points[:, : self.dim].to(torch.float64)
+        if not pieces:  # every axis periodic: no boundary at all
+            return torch.full((x.shape[0],), math.inf, dtype=torch.float64, device=x.device)
         dists = [(x[:, f.axis] - f.value(self)).abs() for f in pieces]
         return torch.stack(dists, dim=1).amin(dim=1)
 
@@ -183,11 +214,41 @@ class Box(Domain):
     def eval_grid(self, n_per_axis, *, n_time=None, dtype=torch.float32):
         return eval_grid(self, n_per_axis, n_time=n_time, dtype=dtype)
 
+    def quadrature(self, region=None, n: int = 4096, dtype=torch.float32, values=None):
+        """``(points [m, ndim], weights [m], normals [m, dim] or None)``: Gauss–Legendre
+        tensor rules over the box (None), faces or a ``Section`` (a sympy value is resolved
+        with ``values``, default the box's own from ``domain_of``); the time column is t1."""
+        values = self.values if values is None else values
+        return pack_rule(self, box_quadrature(self, region, n, values), dtype)
 
-def domain_of(problem, values: dict | None = None) -> Box:
-    """The numeric domain of a :class:`~mpinn.ir.Problem` at the given parameter values."""
-    lo, hi, time = problem.extent(values)
-    return Box(tuple(s.name for s in problem.space), lo, hi, time)
+    def check_target(self, target) -> None:
+        """Raise ValueError unless ``target`` can be clustered at (a Face or Plane)."""
+        if not isinstance(target, (Face, Plane)):
+            raise ValueError(
+                f"a box clusters points at faces or planes, not at {target!r} "
+                "(shape pieces need a domain built from shapes)"
+            )
+        target.check(self)
+
+
+def domain_of(problem, values: dict | None = None) -> Domain:
+    """The numeric domain of a :class:`~mpinn.ir.Problem` at the given parameter values:
+    a :class:`~mpinn.geometry.csg.ShapeDomain` when the problem has a shape, else a
+    :class:`Box` (with the problem's periodic axes)."""
+    values = problem.param_values() if values is None else values
+    names = tuple(s.name for s in problem.space)
+    periodic = tuple(getattr(problem, "periodic", ()) or ())  # old pickles lack the field
+    shape = getattr(problem, "shape", None)
+    if shape is None:
+        lo, hi, time = problem.extent(values)
+        return Box(names, lo, hi, time, periodic=periodic, values=dict(values))
+    if periodic:
+        raise ValueError("periodic directions need a box domain, not one built from shapes")
+    time = None
+    if problem.time is not None:
+        t0, t1 = (to_float(v, values) for v in problem.time_bounds)
+        time = (problem.time.name, t0, t1)
+    return ShapeDomain(names, build(shape, values), time)
 
 
 def all_faces(box: Box) -> tuple[Face, ...]:
@@ -270,13 +331,18 @@ def sample_faces(
     The face coordinate is set exactly to the face value.
     """
     clusters = check_request(box, n, method, clusters)
-    faces = (faces,) if isinstance(faces, Face) else tuple(faces)
+    faces = (faces,) if isinstance(faces, BoundaryPiece) else tuple(faces)
     if not faces:
         raise ValueError("no faces given")
     for f in faces:
         if not isinstance(f, Face):
             raise TypeError(f"expected Face objects, got {type(f).__name__}")
         f.check(box)
+        if f.axis in getattr(box, "periodic", ()):
+            raise ValueError(
+                f"face {f.label(box)} is periodic ('periodic {box.names[f.axis]}'): "
+                "it is not a boundary and has no points"
+            )
     if len(set(faces)) != len(faces):
         raise ValueError(f"duplicate faces: {faces}")
     if n < len(faces):
@@ -330,27 +396,4 @@ def eval_grid(
     """
     if not isinstance(box, Box):
         raise TypeError(f"expected a Box, got {type(box).__name__}")
-    if isinstance(n_per_axis, (int, np.integer)):
-        counts = [int(n_per_axis)] * box.ndim
-    else:
-        counts = [int(c) for c in n_per_axis]
-        if len(counts) != box.ndim:
-            raise ValueError(
-                f"need {box.ndim} counts (one per column {box.columns}), got {len(counts)}"
-            )
-    if n_time is not None:
-        if box.time is None:
-            raise ValueError("n_time given but the box has no time")
-        counts[-1] = int(n_time)
-    if any(c < 2 for c in counts):
-        raise ValueError(
-            f"each axis needs at least 2 grid points (to include both ends), got {counts}"
-        )
-    lo, hi = box._bounds()
-    axes = [np.linspace(float(a), float(b), c) for a, b, c in zip(lo, hi, counts)]
-    # Pin the ends exactly: linspace can be off by an ulp at the upper end.
-    for ax, a, b in zip(axes, lo, hi):
-        ax[0], ax[-1] = float(a), float(b)
-    mesh = torch.meshgrid(*(torch.from_numpy(ax) for ax in axes), indexing="ij")
-    points = torch.stack([m.reshape(-1) for m in mesh], dim=1).to(dtype)
-    return points, tuple(counts), axes
+    return bbox_grid(box, n_per_axis, n_time, dtype)

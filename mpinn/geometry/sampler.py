@@ -5,7 +5,8 @@ seed, dtype)``:
 
 * ``sampler.interior(step)`` -> ``[n_interior, ndim]``
 * ``sampler.faces(pieces, n, step)`` -> ``(points, normals)``; ``n=None`` uses
-  ``n_boundary`` (per boundary condition).
+  ``n_boundary`` (per boundary condition). ``pieces`` is one boundary piece or a tuple of
+  them (box faces, or the pieces of a domain built from shapes).
 * ``sampler.initial(step)`` -> ``[n_initial, ndim]``
 * ``sampler.is_resample_step(step)``
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..ir.regions import Face
+from ..ir.regions import BoundaryPiece, Face
 from .domain import Domain
 from .sampling import Cluster, check_request
 
@@ -36,6 +37,15 @@ def derive_seed(seed: int, epoch: int, tag: str) -> int:
         2, np.uint32
     )
     return int(state[0]) << 31 | int(state[1]) >> 1
+
+
+def piece_key(pieces: tuple) -> tuple:
+    """Stable (cross-process) key of boundary pieces for the batch seed: ``(axis, side)``
+    per face when all are faces (the key of every run made before shapes existed), else
+    the pieces' ``repr`` (frozen dataclasses of ints, strings and sympy values)."""
+    if all(isinstance(p, Face) for p in pieces):
+        return tuple((p.axis, p.side) for p in pieces)
+    return tuple(repr(p) for p in pieces)
 
 
 @dataclass(frozen=True)
@@ -105,12 +115,13 @@ class Sampler:
         )
 
     def faces(
-        self, faces: Face | Sequence[Face], n: int | None, step: int
+        self, faces: BoundaryPiece | Sequence[BoundaryPiece], n: int | None, step: int
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(points, normals)`` on ``faces`` for ``step``; ``n=None`` means ``n_boundary``."""
-        faces = (faces,) if isinstance(faces, Face) else tuple(faces)
+        """``(points, normals)`` on ``faces`` (boundary pieces) for ``step``; ``n=None``
+        means ``n_boundary``."""
+        faces = (faces,) if isinstance(faces, BoundaryPiece) else tuple(faces)
         n = self.n_boundary if n is None else n
-        key = ("faces", tuple((f.axis, f.side) for f in faces), n)
+        key = ("faces", piece_key(faces), n)
         return self._get(
             key,
             step,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..ir.regions import Face, Plane
+from ..ir.regions import BoundaryPiece, Face, Plane
 from .domain import Domain
 
 SeedOrGenerator = int | torch.Generator
@@ -25,17 +25,20 @@ METHODS = ("uniform", "sobol")
 
 @dataclass(frozen=True)
 class Cluster:
-    """Put ``fraction`` of the points within a few ``width`` of ``faces`` (each a
-    :class:`Face`, or a :class:`Plane` inside the box)."""
+    """Put ``fraction`` of the points within a few ``width`` of ``faces``: boundary pieces
+    (a box: :class:`Face`; a domain built from shapes: ``ShapePiece``, ``CoordPiece``,
+    ``WholeBoundary``, ``Face``) or :class:`Plane` s inside the domain. Whether the domain
+    supports a target is checked when sampling is requested (``check_request``)."""
 
-    faces: tuple[Face | Plane, ...]
+    faces: tuple[BoundaryPiece | Plane, ...]
     fraction: float
     width: float
 
     def __post_init__(self) -> None:
-        faces = (self.faces,) if isinstance(self.faces, (Face, Plane)) else tuple(self.faces)
-        if not faces or not all(isinstance(f, (Face, Plane)) for f in faces):
-            raise ValueError("a cluster needs at least one Face or Plane")
+        targets = (BoundaryPiece, Plane)
+        faces = (self.faces,) if isinstance(self.faces, targets) else tuple(self.faces)
+        if not faces or not all(isinstance(f, targets) for f in faces):
+            raise ValueError("a cluster needs at least one boundary piece (e.g. a Face) or Plane")
         if len(set(faces)) != len(faces):
             raise ValueError(f"duplicate faces in cluster: {faces}")
         object.__setattr__(self, "faces", faces)
@@ -118,8 +121,14 @@ def check_request(
     for c in clusters:
         if not isinstance(c, Cluster):
             raise TypeError(f"expected Cluster objects, got {type(c).__name__}")
+        check = getattr(domain, "check_target", None)  # Box and ShapeDomain define it
         for f in c.faces:
-            f.check(domain)
+            if check is not None:
+                check(f)
+            elif isinstance(f, (Face, Plane)):
+                f.check(domain)
+            else:
+                raise ValueError(f"{type(domain).__name__} cannot cluster points at {f!r}")
     if sum(c.fraction for c in clusters) > 1.0 + 1e-12:
         raise ValueError("cluster fractions sum to more than 1")
     return clusters

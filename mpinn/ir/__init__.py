@@ -9,6 +9,7 @@ from .problem import (
     DataSet,
     Param,
     Problem,
+    Quantity,
     Term,
     TermKind,
     data_symbol,
@@ -16,7 +17,18 @@ from .problem import (
     output_fields,
     output_order,
 )
-from .regions import FACE_NAMES, BoundaryPiece, Face, Plane, box_faces, face_by_name
+from .regions import (
+    FACE_NAMES,
+    BoundaryPiece,
+    CoordPiece,
+    Face,
+    Plane,
+    Section,
+    ShapePiece,
+    WholeBoundary,
+    box_faces,
+    face_by_name,
+)
 
 __all__ = [
     "NET",
@@ -24,6 +36,11 @@ __all__ = [
     "DataSet",
     "Param",
     "Problem",
+    "Quantity",
+    "CoordPiece",
+    "Section",
+    "ShapePiece",
+    "WholeBoundary",
     "Term",
     "TermKind",
     "data_symbol",

@@ -100,6 +100,21 @@ class Term:
         return self.lhs - self.rhs
 
 
+@dataclass(frozen=True)
+class Quantity:
+    """``quantity NAME = integral(EXPR, REGION) [expect VALUE]``: a number computed from the
+    solution. ``region`` is ``None`` (the whole domain), a tuple of boundary pieces (a
+    boundary integral, ``normal`` bound to the domain's outward normal) or a
+    :class:`~mpinn.ir.regions.Section` (a cut through the domain, e.g. a flow rate).
+    In a time-dependent problem the integrand is taken at the end time."""
+
+    name: str
+    expr: sp.Expr
+    region: object = None
+    expect: float | None = None
+    span: Span | None = None
+
+
 @dataclass
 class Problem:
     name: str
@@ -124,6 +139,10 @@ class Problem:
     let_functions: dict = field(default_factory=dict)  # name -> (arg names, body source text)
     data: dict = field(default_factory=dict)  # name -> DataSet
     data_terms: list = field(default_factory=list)  # Terms of kind DATA
+    shape: object = None  # ir.shapes.Shape of a shaped domain; None: the box of ``bounds``
+    shapes: dict = field(default_factory=dict)  # declared name -> ir.shapes.Named
+    periodic: tuple = ()  # axes (indices into space) with periodic conditions
+    quantities: dict = field(default_factory=dict)  # name -> Quantity
 
     @property
     def unknowns(self) -> dict:

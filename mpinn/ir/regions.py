@@ -105,6 +105,49 @@ def face_by_name(dim: int, name: str) -> Face:
 
 
 @dataclass(frozen=True)
+class ShapePiece(BoundaryPiece):
+    """The part of the domain's boundary lying on the boundary of the declared shape
+    ``name`` (``bc rim on outer``), for domains built from shapes."""
+
+    name: str
+
+    def label(self, domain=None) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class CoordPiece(BoundaryPiece):
+    """The boundary points of a shaped domain on the plane ``x[axis] = value`` (``bc inlet
+    on x = 0``), whatever the shape; ``value`` is a sympy expression of parameters
+    (resolved by the numeric domain with its parameter values)."""
+
+    axis: int
+    value: object  # sympy expression
+
+    def label(self, domain=None) -> str:
+        name = domain.names[self.axis] if domain is not None else f"x{self.axis}"
+        return f"{name} = {self.value}"
+
+
+@dataclass(frozen=True)
+class WholeBoundary(BoundaryPiece):
+    """Every point of a shaped domain's boundary (``all``)."""
+
+    def label(self, domain=None) -> str:
+        return "all"
+
+
+@dataclass(frozen=True)
+class Section:
+    """The cut ``x[axis] = value`` through the domain (not its boundary): where a line or
+    surface integral such as a flow rate ``integral(u, x = 2)`` is taken. ``value`` is a
+    sympy expression of parameters."""
+
+    axis: int
+    value: object
+
+
+@dataclass(frozen=True)
 class Plane:
     """The plane ``x[axis] = value`` inside a box: a target for clustering (an interface,
     the edge of a patterned wall) that, unlike a :class:`Face`, has points on both sides."""

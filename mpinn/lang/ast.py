@@ -112,8 +112,9 @@ class DataStmt:
 @dataclass(frozen=True)
 class DomainStmt:
     coords: tuple  # of Ident
-    intervals: tuple  # of (lo, hi) expressions
+    intervals: tuple  # of (lo, hi) expressions (empty for a shaped domain)
     span: Span
+    shape: object = None  # a shape expression (ShapeRef/ShapeCall/ShapeOp) instead
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ class Condition:
     lhs: object
     rhs: object
     span: Span
+    hard: bool = False  # `u = g hard`: imposed exactly through the output, not as a loss
 
 
 @dataclass(frozen=True)
@@ -211,3 +213,56 @@ class Module:
     """A whole .mp file."""
 
     statements: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ShapeRef:
+    """A declared shape used by name (``outer`` in ``outer - hole``)."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ShapeCall:
+    """A primitive shape: ``disk((0, 0), 1)``."""
+
+    func: str
+    args: tuple
+    span: Span
+
+
+@dataclass(frozen=True)
+class ShapeOp:
+    """``left + right`` (union), ``left - right`` (difference), ``left & right``
+    (intersection)."""
+
+    op: str
+    left: object
+    right: object
+    span: Span
+
+
+@dataclass(frozen=True)
+class ShapeStmt:
+    name: Ident
+    shape: object
+    span: Span
+
+
+@dataclass(frozen=True)
+class PeriodicStmt:
+    names: tuple  # of Ident
+    span: Span
+
+
+@dataclass(frozen=True)
+class QuantityStmt:
+    """``quantity NAME = integral(EXPR, REGION) [expect VALUE]``; ``region`` is the
+    keyword ``domain`` (a :class:`Keyword`) or a tuple of :class:`Piece`."""
+
+    name: Ident
+    integrand: object
+    region: object
+    expect: object | None
+    span: Span

@@ -58,6 +58,9 @@ STATEMENT_KEYWORDS = (
     "ic",
     "output",
     "feature",
+    "shape",
+    "periodic",
+    "quantity",
 )
 
 _CHAR_HINTS = {
@@ -78,11 +81,13 @@ _TOKEN_WORDS = {
     "NUMBER": "a number",
     "STRING": "a quoted title",
     "$END": "end of file",
+    "HARD": "'hard'",
     "_POW": "'^'",
     "_TIMES": "'x'",
     **{
         f"_{w.upper()}": f"'{w}'"
-        for w in STATEMENT_KEYWORDS + ("in", "on", "or", "from", "manufactured")
+        for w in STATEMENT_KEYWORDS
+        + ("in", "on", "or", "from", "manufactured", "integral", "expect")
     },
 }
 
@@ -412,8 +417,23 @@ def _pieces(selector: Tree) -> tuple:
 
 def _conditions(tree: Tree) -> tuple:
     return tuple(
-        ast.Condition(_expr(c.children[0]), _expr(c.children[1]), _span(c)) for c in tree.children
+        ast.Condition(
+            _expr(c.children[0]), _expr(c.children[1]), _span(c), c.children[2] is not None
+        )
+        for c in tree.children
     )
+
+
+_SHAPE_OPS = {"shape_union": "+", "shape_difference": "-", "shape_intersection": "&"}
+
+
+def _shape(node):
+    span, ch = _span(node), node.children
+    if node.data == "shape_ref":
+        return ast.ShapeRef(str(ch[0]), span)
+    if node.data == "shape_call":
+        return ast.ShapeCall(str(ch[0]), tuple(_expr(a) for a in ch[1:] if a is not None), span)
+    return ast.ShapeOp(_SHAPE_OPS[node.data], _shape(ch[0]), _shape(ch[1]), span)
 
 
 def _interval(tree: Tree) -> tuple:
@@ -437,6 +457,22 @@ def _statement(st: Tree):
     if kind == "domain_stmt":
         coords = tuple(_ident(t) for t in ch[0].children)
         return ast.DomainStmt(coords, tuple(_interval(t) for t in ch[1:]), span)
+    if kind == "domain_shape_stmt":
+        coords = tuple(_ident(t) for t in ch[0].children)
+        return ast.DomainStmt(coords, (), span, _shape(ch[1]))
+    if kind == "shape_stmt":
+        return ast.ShapeStmt(_ident(ch[0]), _shape(ch[1]), span)
+    if kind == "periodic_stmt":
+        return ast.PeriodicStmt(tuple(_ident(t) for t in ch), span)
+    if kind == "quantity_stmt":
+        region = ch[2]
+        where = (
+            ast.Keyword("domain", _span(region))
+            if region.data == "region_domain"
+            else _pieces(region.children[0])
+        )
+        expect = _expr(ch[3]) if ch[3] is not None else None
+        return ast.QuantityStmt(_ident(ch[0]), _expr(ch[1]), where, expect, span)
     if kind == "time_stmt":
         return ast.TimeStmt(_ident(ch[0]), _interval(ch[1]), span)
     if kind == "field_stmt":

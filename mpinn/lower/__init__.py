@@ -19,7 +19,7 @@ from ..ir import Problem
 from ..lang import ast
 from ..lang.diagnostics import MpError
 from ..lang.parser import parse
-from . import checks, conditions, data, declarations
+from . import checks, conditions, data, declarations, quantities
 from .expressions import Lowering
 
 __all__ = ["load", "lower_source"]
@@ -51,8 +51,9 @@ def _run(low: Lowering, module: ast.Module) -> Problem:
     """The passes in order: declarations (all of them first, so equations may use names
     declared below them), then the terms, then the whole-problem checks."""
     deferred = []
+    low.statements = tuple(module.statements)
     for st in module.statements:
-        if isinstance(st, (ast.PdeStmt, ast.BcStmt, ast.IcStmt, ast.DataStmt)):
+        if isinstance(st, (ast.PdeStmt, ast.BcStmt, ast.IcStmt, ast.DataStmt, ast.QuantityStmt)):
             deferred.append(st)
         else:
             _guarded(declarations.declare, low, st)
@@ -61,8 +62,11 @@ def _run(low: Lowering, module: ast.Module) -> Problem:
             "the problem has no domain",
             hint="add e.g. 'domain x in [0, 1]' or 'domain (x, y) in [0, 1] x [0, 1]'",
         )
+    passes = {ast.DataStmt: data.data, ast.QuantityStmt: quantities.quantity}
     for st in deferred:
-        _guarded(data.data if isinstance(st, ast.DataStmt) else conditions.lower_term, low, st)
+        _guarded(passes.get(type(st), conditions.lower_term), low, st)
+    checks.check_periodic(low)
+    conditions.hard_outputs(low)
     if not low.fields:
         raise MpError("the problem has no fields", hint="declare them: 'field u, v'")
     if not low.equations:
@@ -90,6 +94,10 @@ def _run(low: Lowering, module: ast.Module) -> Problem:
         let_functions=dict(low.let_functions),
         data=dict(low.data),
         data_terms=list(low.data_terms),
+        shape=low.shape,
+        shapes=dict(low.shapes),
+        periodic=tuple(low.periodic),
+        quantities=dict(low.quantities),
     )
     problem.warnings.extend(checks.warnings(low, problem))
     return problem

@@ -31,7 +31,10 @@ FUNCTIONS: dict[str, Callable] = {
 }
 CONSTANTS = {"pi": sp.pi, "e": sp.E}
 BOUNDARY_ALL = ("all", "boundary")
-KEYWORDS = {*STATEMENT_KEYWORDS, "in", "on", "or", "manufactured", "net", "normal"}
+KEYWORDS = {
+    *STATEMENT_KEYWORDS,
+    *("in", "on", "or", "manufactured", "net", "normal", "integral", "expect", "hard"),
+}
 
 
 def is_vector(value) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..ir import box_faces, output_fields, output_order
+from ..ir import Face, box_faces, output_fields, output_order
 from ..lang.diagnostics import MpError
 
 
@@ -30,7 +30,9 @@ def warnings(low, problem) -> list:
     def warn(message, span, hint=None):
         out.append(MpError(message, span, hint, severity="warning"))
 
-    in_bc = {f for t in problem.conditions if t.kind == "bc" for f in t.fields}
+    in_bc = {f for t in problem.conditions if t.kind == "bc" for f in t.fields} | set(low.hard)
+    if problem.shape is None and len(problem.periodic) == problem.dim:
+        in_bc |= set(problem.fields)  # a fully periodic box has no boundary
     in_ic = {f for t in problem.conditions if t.kind == "ic" for f in t.fields}
     in_pde = {f for t in problem.equations for f in t.fields}
     for f in problem.fields:
@@ -61,8 +63,9 @@ def warnings(low, problem) -> list:
             )
     covered = {piece for t in problem.conditions for piece in t.region}
     names = [s.name for s in problem.space]
-    for face in box_faces(problem.dim):
-        if face not in covered:
+    covered |= {piece for pieces, _, _ in _hard_items(low) for piece in pieces}
+    for face in box_faces(problem.dim) if problem.shape is None else ():
+        if face not in covered and face.axis not in problem.periodic:
             end = low.bounds[face.axis][face.side]
             warn(f"no boundary condition on {names[face.axis]} = {end}", low.domain_span)
     if len(problem.equations) != len(problem.fields) and not problem.data:
@@ -72,3 +75,20 @@ def warnings(low, problem) -> list:
             "usually there is one equation per field",
         )
     return out
+
+
+def _hard_items(low):
+    return [item for items in low.hard.values() for item in items]
+
+
+def check_periodic(low) -> None:
+    """A named boundary declared before ``periodic`` may not hold a periodic face."""
+    for name, pieces in low.boundaries.items():
+        for piece in pieces:
+            if isinstance(piece, Face) and piece.axis in low.periodic:
+                axis = low.space[piece.axis].name
+                raise MpError(
+                    f"boundary '{name}' lies on the periodic direction {axis}",
+                    low.names[name][1],
+                    f"'periodic {axis}' leaves no boundary at the ends of {axis}",
+                )

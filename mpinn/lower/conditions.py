@@ -13,7 +13,7 @@ import sympy as sp
 from ..ir import ConditionForm, Term, TermKind, normal_symbols, to_float
 from ..lang import ast
 from ..lang.diagnostics import MpError
-from . import regions
+from . import hard, regions
 from .builtins import is_vector
 from .scope import BC_SCOPE, IC_SCOPE, PARAM_SCOPE, PDE_SCOPE
 
@@ -36,6 +36,11 @@ def lower_term(low, st) -> None:
         _conditions(low, name, TermKind.IC, st.conditions, IC_SCOPE, ())
     else:  # pragma: no cover
         raise AssertionError(type(st))
+
+
+def hard_outputs(low) -> None:
+    """Every field with ``hard`` conditions gets its output transform (:mod:`.hard`)."""
+    hard.outputs(low)
 
 
 def _check_initial(low, st: ast.IcStmt) -> None:
@@ -63,6 +68,18 @@ def _check_initial(low, st: ast.IcStmt) -> None:
 
 
 def _conditions(low, name, kind, conditions, scope, region) -> None:
+    for cond in conditions:
+        if cond.hard:
+            if kind != TermKind.BC:
+                raise MpError(
+                    "'hard' is for boundary conditions",
+                    cond.span,
+                    "initial conditions are imposed as loss terms",
+                )
+            hard.condition(low, cond, region, _sides(low, cond.lhs, cond.rhs, scope, cond))
+    conditions = [c for c in conditions if not c.hard]
+    if not conditions:
+        return
     items = [
         (cond, *side)
         for cond in conditions

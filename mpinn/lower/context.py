@@ -38,6 +38,12 @@ class Context:
         self.output_spans: dict = {}
         self.features: dict = {}
         self.boundaries: dict = {}
+        self.shapes: dict = {}  # declared name -> ir.shapes.Named
+        self.shape = None  # the domain's shape tree (None: a box)
+        self.periodic: list = []  # periodic axes
+        self.quantities: dict = {}  # name -> ir.Quantity
+        self.hard: dict = {}  # field -> [(pieces, value, span)] of `... hard` conditions
+        self.statements: tuple = ()  # the whole module (for "declared further down" hints)
         self.equations: list = []
         self.conditions: list = []
         self.data: dict = {}  # name -> ir.DataSet

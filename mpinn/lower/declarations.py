@@ -9,7 +9,7 @@ import sympy as sp
 from ..ir import NET, Param, output_fields, to_float
 from ..lang import ast
 from ..lang.diagnostics import MpError, did_you_mean
-from . import data, regions
+from . import data, regions, shapes
 from .builtins import CONSTANTS, KEYWORDS
 from .scope import EXACT_SCOPE, FEATURE_SCOPE, LET_SCOPE, OUTPUT_SCOPE, PARAM_SCOPE
 
@@ -49,6 +49,10 @@ def declare(low, st) -> None:
         low.boundaries[st.name.name] = pieces
     elif isinstance(st, ast.OutputStmt):
         _output(low, st)
+    elif isinstance(st, ast.ShapeStmt):
+        shapes.shape_stmt(low, st)
+    elif isinstance(st, ast.PeriodicStmt):
+        shapes.periodic(low, st)
     elif isinstance(st, ast.FeatureStmt):
         low.need_domain(st)
         value = low.scalar(low.expr(st.expr, FEATURE_SCOPE), st.expr)
@@ -183,6 +187,10 @@ def _domain(low, st: ast.DomainStmt) -> None:
         raise MpError("duplicate domain", st.span, "a problem has one domain")
     if not 1 <= len(st.coords) <= 3:
         raise MpError(f"domains have 1, 2 or 3 coordinates, not {len(st.coords)}", st.span)
+    if st.shape is not None:
+        low.shape, low.bounds = shapes.domain_shape(low, st)
+        _coordinates(low, st)
+        return
     if len(st.intervals) != len(st.coords):
         raise MpError(
             f"{len(st.coords)} coordinates but {len(st.intervals)} intervals",
@@ -191,10 +199,14 @@ def _domain(low, st: ast.DomainStmt) -> None:
         )
     bounds = tuple(_bound_values(low, iv, st.span) for iv in st.intervals)
     data.check_fixed_geometry(low, [b for pair in bounds for b in pair], st.span)
+    low.bounds = bounds
+    _coordinates(low, st)
+
+
+def _coordinates(low, st: ast.DomainStmt) -> None:
     for ident in st.coords:
         low.define(ident, "coordinate")
     low.space = tuple(sp.Symbol(i.name, real=True) for i in st.coords)
-    low.bounds = bounds
     low.domain_span = st.span
 
 

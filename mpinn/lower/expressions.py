@@ -302,11 +302,14 @@ class Lowering(Context):
             coords = self.derivative_coords(letters, node)
             return self.diff(self.expr(node.args[0], scope), coords, node)
         candidates = list(FUNCTIONS) + list(OPERATORS)
-        raise MpError(
-            f"unknown function '{name}'",
-            node.span,
-            did_you_mean(name, candidates) or "functions: " + ", ".join(sorted(FUNCTIONS)),
-        )
+        if name == "integral":
+            hint = (
+                "an integral is a result, not part of an equation: "
+                "'quantity Q = integral(u, domain)'"
+            )
+        else:
+            hint = did_you_mean(name, candidates) or "functions: " + ", ".join(sorted(FUNCTIONS))
+        raise MpError(f"unknown function '{name}'", node.span, hint)
 
     def _apply_let_function(self, node: ast.Call, scope):
         """A call of ``let G(d) = body``: the arguments are lowered first and bound to d

@@ -2,7 +2,8 @@
 
 Each field gets its own MLP (so the optimizer — and the block-diagonal Gauss–Newton theory —
 sees per-network, per-layer 2D weights). Inputs are the coordinates scaled to [-1, 1] over
-the domain's bounding box, optionally followed by Fourier features and by the problem's
+the domain's bounding box (a periodic direction as the cosine and sine of its phase),
+optionally followed by Fourier features and by the problem's
 declared ``feature`` inputs (e.g. boundary-layer coordinates exp(-(1 - y)/eps)); the raw
 output goes through the field's ``output`` transform (e.g. exp(net) for a
 log-concentration network).
@@ -51,8 +52,14 @@ class FieldNets(nn.Module):
             center, half = torch.zeros_like(center), torch.ones_like(half)
         self.register_buffer("center", center)
         self.register_buffer("scale", half)
+        # periodic directions: the coordinate enters as (cos, sin) of its phase, so every
+        # field is exactly periodic with all its derivatives (no penalty term)
+        self.periodic = tuple(
+            (a, float(box_lo[a]), float(box_hi[a] - box_lo[a]))
+            for a in getattr(problem, "periodic", ())
+        )
         self.features = feature_program(problem)
-        n_in = len(lo) + len(problem.features)
+        n_in = len(lo) + len(self.periodic) + len(problem.features)
         generator = torch.Generator().manual_seed(seed)
         per_field = per_field or {}
         self.nets = nn.ModuleDict(
@@ -92,6 +99,8 @@ class FieldNets(nn.Module):
 
     def inputs(self, points: torch.Tensor) -> torch.Tensor:
         x = (points - self.center.to(points.dtype)) / self.scale.to(points.dtype)
+        if self.periodic:
+            x = self._periodic(points, x)
         if self.features is None:
             return x
         feats = self.features(self._env(points))
@@ -99,6 +108,14 @@ class FieldNets(nn.Module):
             f if isinstance(f, torch.Tensor) else torch.full_like(points[..., 0], f) for f in feats
         ]
         return torch.cat([x, torch.stack(feats, dim=-1)], dim=-1)
+
+    def _periodic(self, points: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        cols = list(x.unbind(-1))
+        for axis, lo, period in self.periodic:
+            phase = (points[..., axis] - lo) * (2 * torch.pi / period)
+            cols[axis] = torch.cos(phase)
+            cols.append(torch.sin(phase))
+        return torch.stack(cols, dim=-1)
 
     def transform(
         self, field_name: str, raw: torch.Tensor, points: torch.Tensor, values: dict | None = None

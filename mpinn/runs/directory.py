@@ -28,7 +28,7 @@ import torch
 
 from .. import __version__, config
 from ..model.checkpoint import save_model
-from ..train import grid_fields
+from ..train import grid_fields, quantities, quantity_report
 from ..viz.report import render_report
 from ..viz.run import plot_run
 from .files import LOCK, PENDING, Commit, RunDirError, RunLock, atomic_write, is_locked
@@ -241,6 +241,7 @@ def write_run(
             arrays, l2, kinds, l2_mean = _errors(setup)
             reported_step = result.best_step
     arrays["step"] = np.array(reported_step)  # the networks these values come from
+    reported_quantities = quantity_report(setup.problem, quantities(setup))
     metrics = {
         "problem": setup.problem.name,
         "problem_file": str(problem_path) if problem_path else None,
@@ -266,6 +267,9 @@ def write_run(
         "l2": {k: _clean(v) for k, v in l2.items()},
         "l2_kind": kinds,
         "l2_mean": l2_mean,
+        "quantities": {
+            k: {n: _clean(v) for n, v in entry.items()} for k, entry in reported_quantities.items()
+        },
         "best": best,
         "last": last,
         "final_losses": {k: _clean(v) for k, v in result.final_losses.items()},

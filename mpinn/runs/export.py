@@ -74,7 +74,17 @@ def read_grid(run_dir: str | Path) -> dict:
     if not fields:
         raise RunDirError(f"{path}: no predictions (pred_<field>) in it")
     step = int(data["step"]) if "step" in data and data["step"].shape == () else None
-    return {"space": space, "time": time, "axes": axes, "fields": fields, "step": step}
+    mask = data.get("mask")  # a domain built from shapes: True inside, values NaN outside
+    if mask is not None and mask.shape != shape:
+        raise RunDirError(f"{path}: mask has shape {mask.shape}, the grid {shape}")
+    return {
+        "space": space,
+        "time": time,
+        "axes": axes,
+        "fields": fields,
+        "step": step,
+        "mask": mask,
+    }
 
 
 def structured_mesh(axes: list) -> tuple:
@@ -124,6 +134,8 @@ def point_data(grid: dict) -> dict:
             exact = arrays["exact"].astype(float)
             out[exact_name] = exact
             out[error_name] = arrays["pred"] - exact
+    if grid.get("mask") is not None:  # threshold on it in ParaView to see the domain
+        out["inside"] = grid["mask"].astype(np.uint8)
     return out
 
 

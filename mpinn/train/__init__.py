@@ -3,7 +3,17 @@
 (loss balancers) and :mod:`.optim` (optimizers, schedules) as registries, :mod:`.evaluate`
 (predictions and errors)."""
 
-from .evaluate import current_l2, eval_points, grid_fields, l2_kinds, predict, relative_l2, truth
+from .evaluate import (
+    current_l2,
+    eval_points,
+    grid_fields,
+    l2_kinds,
+    predict,
+    quantities,
+    quantity_report,
+    relative_l2,
+    truth,
+)
 from .loop import train
 from .setup import DTYPES, Group, Setup, build, losses_at, points_for, resolve_faces, resolve_planes
 from .state import TrainState, phase_plan
@@ -14,6 +24,8 @@ __all__ = [
     "grid_fields",
     "l2_kinds",
     "predict",
+    "quantities",
+    "quantity_report",
     "relative_l2",
     "truth",
     "train",

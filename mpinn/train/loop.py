@@ -34,7 +34,13 @@ import torch
 
 from .balance import Balancer
 from .distributed import all_reduce_grads, any_rank, global_losses
-from .evaluate import current_l2, eval_points, validation_residual, validation_sampler
+from .evaluate import (
+    current_l2,
+    eval_inside,
+    quantities,
+    validation_residual,
+    validation_sampler,
+)
 from .optim import needs_closure
 from .setup import Setup, losses_at
 from .state import TrainState
@@ -59,7 +65,7 @@ def train(
     state = state if state is not None else TrainState.start(setup)
     params = list(setup.nets.parameters())
     balancer = state.balancer
-    eval_pts = eval_points(setup)[0]
+    eval_pts = eval_inside(setup)
     vsampler = validation_sampler(setup) if cfg.eval.every else None
     clock = time.perf_counter()
     before = state.wall_time_s
@@ -219,4 +225,5 @@ def _record(setup: Setup, state: TrainState, losses: dict, total, eval_pts, vsam
         if vsampler is not None:
             row["validation"] = state.validation
         row.update({f"l2[{k}]": v for k, v in state.l2.items()})
+        row.update({f"quantity[{k}]": v for k, v in quantities(setup).items()})
     state.history.append(row)

@@ -12,7 +12,7 @@ import torch
 from ..compile import ResidualProgram, output_expression
 from ..config import ConfigError, SolveConfig, net_for
 from ..geometry import Cluster, Domain, Sampler, derive_seed, domain_of
-from ..ir import Plane, Problem, box_faces, data_symbol, face_by_name
+from ..ir import Plane, Problem, ShapePiece, WholeBoundary, box_faces, data_symbol, face_by_name
 from ..model import FieldNets
 from ..model.checkpoint import warm_start
 from .distributed import local_rows, world
@@ -60,7 +60,9 @@ def resolve_faces(problem: Problem, names) -> tuple:
     dim = problem.dim
     faces = []
     for name in names:
-        if name in problem.boundaries:
+        if getattr(problem, "shape", None) is not None and name not in problem.boundaries:
+            faces.append(_shape_target(problem, name))
+        elif name in problem.boundaries:
             faces.extend(problem.boundaries[name])
         elif name in ("all", "boundary"):
             faces.extend(box_faces(dim))
@@ -70,6 +72,16 @@ def resolve_faces(problem: Problem, names) -> tuple:
             except ValueError as exc:
                 raise ConfigError(f"sampling.cluster: {exc}") from None
     return tuple(dict.fromkeys(faces))
+
+
+def _shape_target(problem: Problem, name: str):
+    """A clustering target on a domain built from shapes: a shape of the domain or all."""
+    if name in ("all", "boundary"):
+        return WholeBoundary()
+    if name in problem.shape.named():
+        return ShapePiece(name)
+    known = ", ".join([*problem.shape.named(), *problem.boundaries, "all"])
+    raise ConfigError(f"sampling.cluster: '{name}' is not a shape of the domain (known: {known})")
 
 
 def resolve_planes(problem: Problem, at: dict, values: dict, box: Domain) -> tuple:

@@ -45,7 +45,7 @@ def map_panel(fig, ax, x, y, data, norm, cmap: str, title: str):
     is None (the caller draws one bar for a row)."""
     im = ax.pcolormesh(x, y, np.asarray(data).T, shading="auto", cmap=cmap, norm=norm)
     if fig is not None:
-        fig.colorbar(im, ax=ax)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     ax.set_title(title, fontsize=9)
     return im
 
@@ -62,12 +62,19 @@ def map_panels(field: str, pred, ref, title: str) -> list:
     return panels
 
 
-def maps_figure(panels: list, x, y, xlabel: str, ylabel: str):
-    """One row of heat maps (:func:`map_panels`) over the axes ``x`` and ``y``."""
+def maps_figure(panels: list, x, y, xlabel: str, ylabel: str, equal: bool = False):
+    """One row of heat maps (:func:`map_panels`) over the axes ``x`` and ``y``; ``equal``:
+    true proportions (a domain built from shapes), the figure sized to fit them."""
+    height = 3.6
+    if equal:
+        ratio = (y[-1] - y[0]) / (x[-1] - x[0]) if x[-1] != x[0] else 1.0
+        height = min(6.0, max(2.0, 3.6 * ratio + 1.0))
     fig, axs = new_figure(
-        1, len(panels), figsize=(4.4 * len(panels), 3.6), squeeze=False, layout="tight"
+        1, len(panels), figsize=(4.4 * len(panels), height), squeeze=False, layout="tight"
     )
     for ax, (data, norm, cmap, title) in zip(axs[0], panels):
+        if equal:
+            ax.set_aspect("equal")
         map_panel(fig, ax, x, y, data, norm, cmap, title)
         ax.set_xlabel(xlabel), ax.set_ylabel(ylabel)
     return fig
@@ -78,7 +85,8 @@ def map_figure(grid: Grid, field: str):
     xn, yn = grid.space[:2]
     title = f"{field}: PINN{grid.plane_note()}{grid.step_note()}"
     panels = map_panels(field, grid.pred(field), grid.ref(field), title)
-    return maps_figure(panels, grid.axis(xn), grid.axis(yn), xn, yn)
+    # a domain built from shapes: true proportions, so a disk looks like one
+    return maps_figure(panels, grid.axis(xn), grid.axis(yn), xn, yn, equal=grid.shaped)
 
 
 def profiles_figure(grid: Grid):

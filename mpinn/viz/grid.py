@@ -2,9 +2,10 @@
 
 The arrays hold ``axis_<coord>`` for every column (space first, then the time if the
 problem has one), ``pred_<field>``, ``exact_<field>`` where the truth is known,
-``space_names`` and ``step``. Field arrays have one dimension per column in that order
-("ij" indexing), so the time is the last dimension. A coordinate with an axis but not
-in ``space_names`` is the time.
+``space_names`` and ``step``; a domain built from shapes adds ``mask`` (True inside) and
+its field arrays are NaN outside, so heat maps show the domain's shape. Field arrays have
+one dimension per column in that order ("ij" indexing), so the time is the last dimension.
+A coordinate with an axis but not in ``space_names`` is the time.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ class Grid:
     def step(self) -> int | None:
         s = self.arrays.get("step")
         return int(s) if s is not None and np.ndim(s) == 0 else None
+
+    @property
+    def shaped(self) -> bool:
+        """True for a domain built from shapes (values outside it are NaN)."""
+        return "mask" in self.arrays
 
     def axis(self, name: str) -> np.ndarray:
         return np.asarray(self.arrays[f"axis_{name}"], dtype=float)
