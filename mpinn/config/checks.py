@@ -169,6 +169,8 @@ def validate(cfg: SolveConfig, problem=None) -> None:
             _number(f"outputs.{name}", spec)
     _bool("normalize_inputs", cfg.normalize_inputs)
     _text("ensemble", cfg.ensemble, ("auto", "on", "off"))
+    _text("compile", cfg.compile, ("auto", "on", "off"))
+    _text("derivatives", cfg.derivatives, ("auto", "reverse", "forward"))
     _text("eval.report", cfg.eval.report, ("best", "last"))
 
     s = cfg.sampling

@@ -83,6 +83,8 @@ class SolveConfig:
     outputs: dict = field(default_factory=dict)
     normalize_inputs: bool = True
     ensemble: str = "auto"  # evaluate the networks as one stacked ensemble: auto|on|off
+    compile: str = "auto"  # residuals as fx graphs (+ torch.compile on cuda): auto|on|off
+    derivatives: str = "auto"  # input derivatives: auto|reverse|forward
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     balance: BalanceConfig = field(default_factory=BalanceConfig)

@@ -10,7 +10,7 @@ from pathlib import Path
 import sympy as sp
 
 from ..ir import to_float
-from ..lang.diagnostics import MpError, Span
+from ..lang.diagnostics import MpError, Span, did_you_mean
 from .builtins import CONSTANTS, FUNCTIONS, KEYWORDS
 from .guards import Guard
 from .operators import OPERATORS
@@ -78,6 +78,18 @@ class Context:
                 "every name may be defined once",
             )
         self.names[name] = (kind, ident.span)
+
+    def need_field(self, ident, what: str) -> str:
+        """``ident`` must name a declared field (``what`` says why, e.g. "'exact' names a
+        field"); returns the name."""
+        if self.names.get(ident.name, ("",))[0] != "field":
+            raise MpError(
+                f"'{ident.name}' is not a field: {what}",
+                ident.span,
+                did_you_mean(ident.name, self.fields)
+                or f"fields: {', '.join(self.fields) or 'none (declare them with field)'}",
+            )
+        return ident.name
 
     def term_name(self, ident_name: str, span: Span) -> str:
         if ident_name in self.term_names:

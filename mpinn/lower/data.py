@@ -80,12 +80,7 @@ def data(low, st: ast.DataStmt) -> None:
     if name in low.term_names:
         raise MpError(f"duplicate term name '{name}'", st.name.span)
     for ident in st.fields:
-        if low.names.get(ident.name, ("",))[0] != "field":
-            raise MpError(
-                f"'{ident.name}' is not a field; data gives values of fields",
-                ident.span,
-                f"fields: {', '.join(low.fields) or 'none'}",
-            )
+        low.need_field(ident, "data gives values of fields")
     fields = tuple(i.name for i in st.fields)
     path = _resolve(low.filename, st.path)
     coords = [str(c) for c in low.coords()]

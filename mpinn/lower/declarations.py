@@ -8,7 +8,7 @@ import sympy as sp
 
 from ..ir import NET, Param, output_fields, to_float
 from ..lang import ast
-from ..lang.diagnostics import MpError, did_you_mean
+from ..lang.diagnostics import MpError
 from . import data, regions, shapes
 from .builtins import CONSTANTS, KEYWORDS
 from .scope import EXACT_SCOPE, FEATURE_SCOPE, LET_SCOPE, OUTPUT_SCOPE, PARAM_SCOPE
@@ -89,13 +89,7 @@ def _param(low, st: ast.ParamStmt) -> None:
 
 def _exact(low, st: ast.ExactStmt) -> None:
     low.need_domain(st)
-    name = st.name.name
-    if low.names.get(name, ("",))[0] != "field":
-        raise MpError(
-            f"'exact' names a field, and '{name}' is not one",
-            st.name.span,
-            did_you_mean(name, low.fields) or "declare it with 'field'",
-        )
+    name = low.need_field(st.name, "'exact' names a field")
     if name in low.exact:
         raise MpError(f"duplicate exact solution for '{name}'", st.name.span)
     low.exact[name] = low.scalar(low.expr(st.expr, EXACT_SCOPE), st.expr)
@@ -103,13 +97,7 @@ def _exact(low, st: ast.ExactStmt) -> None:
 
 def _output(low, st: ast.OutputStmt) -> None:
     low.need_domain(st)
-    name = st.name.name
-    if low.names.get(name, ("",))[0] != "field":
-        raise MpError(
-            f"'output' transforms a field, and '{name}' is not one",
-            st.name.span,
-            did_you_mean(name, low.fields),
-        )
+    name = low.need_field(st.name, "'output' transforms a field")
     if name in low.outputs:
         raise MpError(f"duplicate output transform for '{name}'", st.name.span)
     value = low.scalar(low.expr(st.expr, OUTPUT_SCOPE), st.expr)

@@ -6,7 +6,8 @@ positive inside the domain: the product of one approximate distance function per
 (a box face or coordinate plane: the scaled distance to it; a disk, ellipse or ball: the
 scaled ``(r^2 - R^2)``), with the sign chosen so it is positive in the domain. ``g`` is
 taken everywhere from the condition's right-hand side, so it must be a formula of the
-coordinates and parameters (``exact`` is one). Every hard condition of a field must give
+coordinates and parameters (``exact`` is one). A field's own output transform ``T``
+shapes the correction: ``u = g + phi * T(net)``. Every hard condition of a field must give
 the same ``g``; pieces of other kinds (polygons, combined shapes, a whole curved
 boundary) are refused with a hint to make the condition soft.
 """
@@ -63,18 +64,14 @@ def outputs(low) -> None:
                     "one field's hard conditions must share one formula (e.g. 'exact'); "
                     "make the others soft",
                 )
-        if field in low.outputs:
-            raise MpError(
-                f"'{field}' has an output transform and a hard condition",
-                span,
-                "write the condition into the output yourself, or make it soft",
-            )
         phi = sp.Integer(1)
         for pieces, _, piece_span in items:
             for piece in pieces:
                 phi *= _distance(low, piece, piece_span)
-        low.outputs[field] = g + phi * NET
-        low.output_spans[field] = span
+        # an output transform of the field's own (`output psi = Q*net`) is kept: it shapes
+        # the correction, u = g + phi * transform(net)
+        low.outputs[field] = g + phi * low.outputs.get(field, NET)
+        low.output_spans.setdefault(field, span)
 
 
 def _distance(low, piece, span):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..compile import ResidualProgram, output_expression
+from ..compile import ResidualProgram, compile_options, output_expression
 from ..config import ConfigError, SolveConfig, net_for
 from ..geometry import Cluster, Domain, Sampler, derive_seed, domain_of
 from ..ir import Plane, Problem, ShapePiece, WholeBoundary, box_faces, data_symbol, face_by_name
@@ -113,7 +113,11 @@ def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
         raise ConfigError("device 'cuda' requested but torch sees no CUDA device")
     dtype = DTYPES[cfg.dtype]
     domain = domain_of(problem, values)
-    program = ResidualProgram(problem)
+    try:  # compiled residuals and the derivative engine (docs/performance.md)
+        options = compile_options(cfg.compile, cfg.derivatives, device.type)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    program = ResidualProgram(problem, **options)
     try:
         outputs = {f: output_expression(spec) for f, spec in cfg.outputs.items()}
     except ValueError as exc:
