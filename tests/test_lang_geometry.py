@@ -240,3 +240,21 @@ def test_shipped_geometry_examples_lower():
     for name in ("annulus", "lshape", "dfg_cylinder", "periodic_advection"):
         p = load(f"examples/geometry/{name}.mp")
         assert p.quantities, name
+
+
+def test_a_hard_condition_keeps_the_fields_own_output_transform():
+    p = lower_source(
+        """problem p
+domain (x, y) in [0, 1] x [0, 2]
+field psi
+let g = y^2
+output psi = 3*net
+pde e: -lap(psi) = 1
+bc walls on bottom or top: psi = g hard
+"""
+    )
+    net = sp.Symbol("net", real=True)
+    x, y = p.space
+    out = p.outputs["psi"]
+    assert sp.simplify(out.diff(net) - 3 * (y / 2) * ((2 - y) / 2)) == 0  # phi * 3
+    assert sp.simplify(out.subs(net, 0) - y**2) == 0
