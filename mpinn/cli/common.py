@@ -169,7 +169,7 @@ def add_solve_options(p: argparse.ArgumentParser, sweep: bool = False) -> None:
     p.add_argument("--balance", help="loss balancing: gradnorm | none")
     p.add_argument("--device", help="cpu | cuda")
     p.add_argument("--dtype", choices=["float32", "float64"])
-    p.add_argument("--threads", type=count, help="torch CPU threads (0 = torch's default)")
+    p.add_argument("--threads", type=count, help="torch CPU threads (default 1; 0 = one per core)")
 
 
 class Parser(argparse.ArgumentParser):

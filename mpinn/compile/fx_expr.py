@@ -204,6 +204,7 @@ class FxExpr:
     def __init__(self, exprs, symbols, torch_compile: bool = False):
         self.tree = TorchExpr(exprs, symbols)
         self.symbols = self.tree.symbols
+        self.exprs = self.tree.exprs
         used = set()
         for e in self.tree.reduced:
             used |= e.free_symbols

@@ -76,7 +76,7 @@ class SolveConfig:
     seed: int = 0
     dtype: str = "float32"
     device: str = "cpu"
-    threads: int = 0
+    threads: int = 1  # measured: docs/performance.md, "Torch threads"
     params: dict = field(default_factory=dict)
     net: NetConfig = field(default_factory=NetConfig)
     nets: dict = field(default_factory=dict)

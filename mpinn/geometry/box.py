@@ -186,6 +186,11 @@ class Box(Domain):
             dtype=dtype,
         )
 
+    def boundary_is_fixed(self, pieces) -> bool:
+        """Without a time column a 1D box's faces are its end points: every batch on them
+        is the same whatever the seed (the face coordinate is set exactly)."""
+        return self.ndim == 1
+
     def sample_boundary(
         self, pieces, n, *, seed_or_generator, method="uniform", clusters=(), dtype=torch.float32
     ):

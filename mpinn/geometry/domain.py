@@ -71,6 +71,11 @@ class Domain(ABC):
         """``(points [n, ndim], outward normals [n, dim])`` on the given pieces, split in
         proportion to their measure."""
 
+    def boundary_is_fixed(self, pieces) -> bool:
+        """True when a boundary batch on ``pieces`` is the same for every seed (e.g. the
+        end points of a 1D domain): the sampler then builds it once instead of per step."""
+        return False
+
     @abstractmethod
     def sample_initial(
         self, n: int, *, seed_or_generator, method="uniform", clusters=(), dtype=None

@@ -13,8 +13,9 @@ seed, dtype)``:
 A batch is a pure function of ``(seed, step // resample_every, kind, pieces, n)``, so
 runs are reproducible (and a resumed run draws the same batches) and a fresh batch
 appears exactly when ``step % resample_every == 0``; ``resample_every=0`` keeps one fixed
-batch. The last batch per request is cached: treat returned tensors as read-only (clone
-before modifying them in place).
+batch. A boundary batch that is the same for every seed (``domain.boundary_is_fixed``: the
+end points of a 1D domain) is built once. The last batch per request is cached: treat
+returned tensors as read-only (clone before modifying them in place).
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ class Sampler:
         self.epoch(step)
         return step == 0 if self.resample_every == 0 else step % self.resample_every == 0
 
-    def _get(self, key: tuple, step: int, make):
-        epoch = self.epoch(step)
+    def _get(self, key: tuple, step: int, make, fixed: bool = False):
+        epoch = 0 if fixed else self.epoch(step)
         hit = self._cache.get(key)
         if hit is not None and hit[0] == epoch:
             return hit[1]
@@ -133,6 +134,7 @@ class Sampler:
                 clusters=self.clusters,
                 dtype=self.dtype,
             ),
+            fixed=self.domain.boundary_is_fixed(faces),
         )
 
     def initial(self, step: int, n: int | None = None) -> torch.Tensor:

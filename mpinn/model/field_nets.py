@@ -18,7 +18,7 @@ import sympy as sp
 import torch
 from torch import nn
 
-from ..compile import feature_program, field_value_symbol, output_transform
+from ..compile import FxExpr, feature_program, field_value_symbol, output_transform
 from ..config.schema import NetConfig
 from ..ir import NET, Problem, output_order
 from .mlp import MLP
@@ -91,6 +91,16 @@ class FieldNets(nn.Module):
     def param_floats(self) -> dict:
         """The parameter values as plain floats (for files and tables)."""
         return {**self.fixed, **self.unknowns.floats()} if self.unknowns.names else self.fixed
+
+    def use_graphs(self) -> None:
+        """Evaluate the features and output transforms as fx graphs (``compile`` not
+        ``off``): the same expressions and the same common subexpressions as the tree
+        walker, without walking the sympy tree on every call."""
+        if self.features is not None and not isinstance(self.features, FxExpr):
+            self.features = FxExpr(self.features.exprs, self.features.symbols)
+        for f, t in self.transforms.items():
+            if t is not None and not isinstance(t, FxExpr):
+                self.transforms[f] = FxExpr(t.exprs, t.symbols)
 
     def _env(self, points: torch.Tensor) -> dict:
         env = {c: points[..., i] for i, c in enumerate(self.coords)}

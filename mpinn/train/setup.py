@@ -138,6 +138,8 @@ def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
         )
     except ValueError as exc:
         raise ConfigError(f"net: {exc}") from None
+    if options["graphs"]:
+        nets.use_graphs()
     if cfg.init:
         warm_start(nets, cfg.init)
     nets = nets.to(device, dtype)
