@@ -21,8 +21,10 @@ the hand-written PINN's two boundary points (``sampling.boundary: 2``).
 ``--check`` exits 1 when a target of issue 17 is missed: mpinn/hand-written >= 1.0 on
 coupled_sym; SOAP step time / Adam step time <= 1.5; where DeepXDE is installed
 (``pip install deepxde``, not a dependency), mpinn (defaults: SOAP) / DeepXDE (Adam) >= 1.5
-with mpinn's mean L2 after a round not worse than DeepXDE's. Every case also reports the
-mean relative L2 of u and v after its round (the same number of steps for every case).
+with mpinn's mean L2 after a round not worse than DeepXDE's; the flagship's step (the 2D
+problem, unless ``--skip-eof``) >= 2.0x the pre-issue-17 path (compile off + reverse).
+Every case also reports the mean relative L2 of u and v after its round (the same number of
+steps for every case).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ TARGETS = {
     "mpinn/hand-written": (">=", 1.0),
     "SOAP/Adam step time": ("<=", 1.5),
     "mpinn/DeepXDE": (">=", 1.5),  # only where DeepXDE is installed; error not worse too
+    "flagship step, now/before issue 17": (">=", 2.0),  # the default run's per-step share
 }
 
 
@@ -251,6 +254,13 @@ def summarize(rows: dict) -> dict:
         if value is not None:
             soap_adam[problem] = value
     checks["SOAP/Adam step time"] = soap_adam
+    before = [k for k in rows if k.endswith("| mpinn compile off + reverse (before issue 17)")]
+    flagship = [k for k in before if not k.startswith("coupled_sym")]
+    if flagship:  # not with --skip-eof
+        label = rows[flagship[0]]["problem"]
+        checks["flagship step, now/before issue 17"] = {
+            label: paired(rows, f"{label} | mpinn (defaults)", flagship[0])
+        }
     dx = rows.get("coupled_sym | DeepXDE, Adam", {})
     if dx.get("rates"):  # optional: DeepXDE is not a dependency
         checks["mpinn/DeepXDE"] = {
