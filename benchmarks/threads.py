@@ -1,5 +1,5 @@
 """Step rate against the number of torch CPU threads, in one process, rounds alternating
-over the settings (the measurement behind the ``threads: 0`` default rule, docs/performance.md).
+over the settings (the measurement behind the ``threads: 1`` default, docs/performance.md).
 
     python benchmarks/threads.py                         # coupled_sym and eof2d, 1 and 2 threads
     python benchmarks/threads.py --problems eof2d --threads 1 2 4 --steps 60
@@ -15,26 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import time
 
 import torch
+from speed import Mpinn  # the speed runner's mpinn case: real training loop, time stamps
 
-from mpinn import config, train
 from mpinn.lower import load
-
-SKIP = 2
-
-
-def rate(setup, steps: int) -> float:
-    stamps: dict = {}
-
-    class Progress:
-        def update(self, step, info=None):
-            stamps[step] = time.perf_counter()
-
-    train.train(setup, train.TrainState.start(setup), progress=Progress())
-    last = steps - 1  # the last step evaluates the L2 error: left out
-    return (last - SKIP) / (stamps[last] - stamps[SKIP])
 
 
 def main() -> None:
@@ -49,15 +34,14 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for name in args.problems:
         path = name if name.endswith(".mp") else f"problems/{name}.mp"
-        problem = load(path)
-        steps = args.steps or (400 if len(problem.coords) == 1 else 40)
-        over = {"steps": steps, "eval": {"every": 0}, "threads": args.threads[0]}
-        setup = train.build(problem, config.resolve(path, None, over, problem=problem))
+        steps = args.steps or (400 if len(load(path).coords) == 1 else 40)
+        opts = argparse.Namespace(threads=args.threads[0], device="cpu")
+        case = Mpinn(path, {}, steps, opts)
         rates: dict = {n: [] for n in args.threads}
         for _ in range(args.rounds):
             for n in args.threads:
                 torch.set_num_threads(n)
-                rates[n].append(rate(setup, steps))
+                rates[n].append(case.run()[0])
         base = rates[args.threads[0]]
         for n, values in rates.items():
             ratio = statistics.median(a / b for a, b in zip(values, base))

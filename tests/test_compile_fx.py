@@ -371,19 +371,17 @@ def test_torch_compile_failure_falls_back_to_the_plain_graph(monkeypatch):
 
 
 def test_features_and_output_transforms_as_graphs_give_the_same_bits():
-    """``FieldNets.use_graphs`` (compile: auto/on) evaluates the flagship's input features
-    and its boundary-layer output transforms (fields using other fields' values) as fx
-    graphs: bit-identical to the tree walker, in float32 as trained."""
+    """With ``compile`` not ``off`` the networks evaluate the flagship's input features and
+    its boundary-layer output transforms (fields using other fields' values) as fx graphs:
+    bit-identical to the tree walker, in float32 as trained."""
     problem = load("problems/eof2d.mp")
     cfg = config.resolve("problems/eof2d.mp", None, {"compile": "off"}, problem=problem)
-    setup = train.build(problem, cfg)
-    nets, points = setup.nets, setup.sampler.interior(0)
+    walker = train.build(problem, cfg)
+    nets, points = walker.nets, walker.sampler.interior(0)
     assert nets.features is not None and isinstance(nets.features, TorchExpr)
     walked = nets(points)
-    nets.use_graphs()
-    assert isinstance(nets.features, FxExpr)
-    assert all(isinstance(t, FxExpr) for t in nets.transforms.values() if t is not None)
-    graphed = nets(points)
-    assert all(torch.equal(walked[f], graphed[f]) for f in walked)
     auto = train.build(problem, config.resolve("problems/eof2d.mp", None, {}, problem=problem))
     assert isinstance(auto.nets.features, FxExpr)  # the default compiles them
+    assert all(isinstance(t, FxExpr) for t in auto.nets.transforms.values() if t is not None)
+    graphed = auto.nets(points)  # the same seed: the same weights
+    assert all(torch.equal(walked[f], graphed[f]) for f in walked)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..ir import NET, Problem, output_fields
+from .fx_expr import FxExpr
 from .torch_expr import TorchExpr
 
 #: Output transforms a config file may name (``outputs: {c: exp, Pi: 100}``); a number is a
@@ -34,9 +35,11 @@ def field_value_symbol(name: str) -> sp.Symbol:
     return sp.Symbol(f"_value_{name}", real=True)
 
 
-def output_transform(problem: Problem, field: str, override=None):
-    """``(TorchExpr in (net, coords, params, used field values), used fields)``, or
-    ``(None, ())`` when the field is its raw network output.
+def output_transform(problem: Problem, field: str, override=None, graphs: bool = False):
+    """``(program in (net, coords, params, used field values), used fields)``, or
+    ``(None, ())`` when the field is its raw network output. The program is an
+    :class:`FxExpr` with ``graphs`` (``compile`` not ``off``), else a :class:`TorchExpr`
+    (bit-identical results).
 
     ``override`` (an expression in NET, from the config) wins over the problem's own. An
     output may use other fields' values (``output cp = exp(net - phi)``): they become
@@ -49,12 +52,15 @@ def output_transform(problem: Problem, field: str, override=None):
     expr = expr.subs({problem.funcs[f]: field_value_symbol(f) for f in uses})
     params = tuple(sp.Symbol(p, real=True) for p in problem.params)
     values = tuple(field_value_symbol(f) for f in uses)
-    return TorchExpr([expr], (NET,) + problem.coords + params + values), uses
+    program = FxExpr if graphs else TorchExpr
+    return program([expr], (NET,) + problem.coords + params + values), uses
 
 
-def feature_program(problem: Problem):
-    """All input features as one TorchExpr over (coords, params), or None."""
+def feature_program(problem: Problem, graphs: bool = False):
+    """All input features as one program over (coords, params) (an :class:`FxExpr` with
+    ``graphs``, else a :class:`TorchExpr`), or None."""
     if not problem.features:
         return None
     params = tuple(sp.Symbol(p, real=True) for p in problem.params)
-    return TorchExpr(list(problem.features.values()), problem.coords + params)
+    program = FxExpr if graphs else TorchExpr
+    return program(list(problem.features.values()), problem.coords + params)

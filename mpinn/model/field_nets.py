@@ -18,7 +18,7 @@ import sympy as sp
 import torch
 from torch import nn
 
-from ..compile import FxExpr, feature_program, field_value_symbol, output_transform
+from ..compile import feature_program, field_value_symbol, output_transform
 from ..config.schema import NetConfig
 from ..ir import NET, Problem, output_order
 from .mlp import MLP
@@ -38,6 +38,7 @@ class FieldNets(nn.Module):
         seed: int = 0,
         normalize_inputs: bool = True,
         outputs: dict | None = None,
+        graphs: bool = False,
     ):
         super().__init__()
         self.fields = tuple(problem.fields)
@@ -58,7 +59,7 @@ class FieldNets(nn.Module):
             (a, float(box_lo[a]), float(box_hi[a] - box_lo[a]))
             for a in getattr(problem, "periodic", ())
         )
-        self.features = feature_program(problem)
+        self.features = feature_program(problem, graphs)
         n_in = len(lo) + len(self.periodic) + len(problem.features)
         generator = torch.Generator().manual_seed(seed)
         per_field = per_field or {}
@@ -68,7 +69,7 @@ class FieldNets(nn.Module):
         outputs = outputs or {}
         self.transforms, self.uses = {}, {}
         for f in self.fields:
-            self.transforms[f], self.uses[f] = output_transform(problem, f, outputs.get(f))
+            self.transforms[f], self.uses[f] = output_transform(problem, f, outputs.get(f), graphs)
         self.order = tuple(output_order(self.fields, self.uses))  # used fields come first
         self.coords = problem.coords
         self.param_symbols = {p: sp.Symbol(p, real=True) for p in problem.params}
@@ -91,16 +92,6 @@ class FieldNets(nn.Module):
     def param_floats(self) -> dict:
         """The parameter values as plain floats (for files and tables)."""
         return {**self.fixed, **self.unknowns.floats()} if self.unknowns.names else self.fixed
-
-    def use_graphs(self) -> None:
-        """Evaluate the features and output transforms as fx graphs (``compile`` not
-        ``off``): the same expressions and the same common subexpressions as the tree
-        walker, without walking the sympy tree on every call."""
-        if self.features is not None and not isinstance(self.features, FxExpr):
-            self.features = FxExpr(self.features.exprs, self.features.symbols)
-        for f, t in self.transforms.items():
-            if t is not None and not isinstance(t, FxExpr):
-                self.transforms[f] = FxExpr(t.exprs, t.symbols)
 
     def _env(self, points: torch.Tensor) -> dict:
         env = {c: points[..., i] for i, c in enumerate(self.coords)}

@@ -135,11 +135,10 @@ def build(problem: Problem, cfg: SolveConfig, reference=None) -> Setup:
             seed=cfg.seed,
             normalize_inputs=cfg.normalize_inputs,
             outputs=outputs,
+            graphs=options["graphs"],  # features and transforms as fx graphs too
         )
     except ValueError as exc:
         raise ConfigError(f"net: {exc}") from None
-    if options["graphs"]:
-        nets.use_graphs()
     if cfg.init:
         warm_start(nets, cfg.init)
     nets = nets.to(device, dtype)
